@@ -1,0 +1,96 @@
+/* The guest-physical address space: RAM, ROM, MMIO regions, overlay pages, holes, A20 and
+ * tracking of pages that hold decoded code. */
+#ifndef HVEMU_PHYSMEM_H
+#define HVEMU_PHYSMEM_H
+
+#include "types.h"
+
+/* Offsets are relative to the region base; size is 1, 2, 4 or 8 and never straddles the region. */
+struct mmio_ops {
+    uint64_t (*read)(void *dev, gpa_t offset, unsigned size);
+    void (*write)(void *dev, gpa_t offset, uint64_t value, unsigned size);
+};
+
+enum phys_kind { PHYS_HOLE, PHYS_RAM, PHYS_ROM, PHYS_MMIO, PHYS_OVERLAY };
+
+struct phys_region {
+    gpa_t base;
+    uint64_t size;
+    enum phys_kind kind;
+    uint8_t *host;               /* ROM and overlay backing */
+    const struct mmio_ops *ops;  /* MMIO */
+    void *dev;
+    const char *name;
+};
+
+/* Low RAM ends where the PCI/device hole starts; the rest of RAM is placed from 4 GiB up. */
+#define PHYS_LOWMEM_END 0xC0000000ull
+#define PHYS_HIGHMEM_BASE 0x100000000ull
+#define PHYS_MAX_REGIONS 64
+
+/* Called when a write hits a page that holds decoded code, before the write lands. */
+typedef void (*code_write_fn)(void *opaque, gpa_t page);
+
+struct physmem {
+    uint8_t *ram;          /* ram_size bytes, lazily committed by the host */
+    uint64_t ram_size;
+    uint64_t low_size;     /* bytes of RAM below PHYS_LOWMEM_END */
+    uint64_t a20_mask;     /* ~(1<<20) while the A20 gate is closed, else all-ones */
+    struct phys_region regions[PHYS_MAX_REGIONS];
+    unsigned nregions;
+    uint8_t *code_pages;   /* one bit per RAM page */
+    code_write_fn code_write;
+    void *code_write_opaque;
+    uint64_t generation;   /* bumped whenever the map changes, so TLBs can drop stale entries */
+};
+
+/* A resolved guest-physical address. */
+struct phys_lookup {
+    enum phys_kind kind;
+    uint8_t *host;                   /* RAM/ROM/overlay: host pointer for gpa; else NULL */
+    uint64_t avail;                  /* bytes from gpa to the end of this mapping */
+    const struct phys_region *region; /* MMIO/ROM/overlay region, else NULL */
+};
+
+int physmem_init(struct physmem *pm, uint64_t ram_size);
+void physmem_destroy(struct physmem *pm);
+
+int physmem_map_rom(struct physmem *pm, gpa_t base, const void *data, uint64_t size, const char *name);
+int physmem_map_mmio(struct physmem *pm, gpa_t base, uint64_t size, const struct mmio_ops *ops,
+                     void *dev, const char *name);
+/* Overlay one 4 KiB host page over a guest page (hypercall, SynIC, TSC pages); hides RAM. */
+int physmem_map_overlay(struct physmem *pm, gpa_t page, uint8_t *host_page, const char *name);
+void physmem_unmap_overlay(struct physmem *pm, gpa_t page);
+
+void physmem_lookup(const struct physmem *pm, gpa_t gpa, struct phys_lookup *out);
+/* Host pointer to len bytes of RAM at gpa, or NULL unless the whole range is plain RAM. */
+uint8_t *physmem_ram_ptr(struct physmem *pm, gpa_t gpa, uint64_t len);
+
+/* Byte-exact accesses of any length through the map (MMIO split into aligned pieces). */
+void physmem_read(struct physmem *pm, gpa_t gpa, void *buf, uint64_t len);
+void physmem_write(struct physmem *pm, gpa_t gpa, const void *buf, uint64_t len);
+uint64_t physmem_read_u(struct physmem *pm, gpa_t gpa, unsigned size);
+void physmem_write_u(struct physmem *pm, gpa_t gpa, uint64_t value, unsigned size);
+
+/* Loader helper: copies into RAM only; -1 if any byte falls outside RAM. */
+int physmem_load(struct physmem *pm, gpa_t gpa, const void *data, uint64_t len);
+
+void physmem_set_a20(struct physmem *pm, bool enabled);
+
+/* Self-modifying-code tracking. */
+void physmem_set_code_hook(struct physmem *pm, code_write_fn fn, void *opaque);
+void physmem_mark_code(struct physmem *pm, gpa_t gpa);
+void physmem_clear_code(struct physmem *pm, gpa_t gpa);
+bool physmem_is_code(const struct physmem *pm, gpa_t gpa);
+
+/* RAM offset of gpa (accounting for the hole), or UINT64_MAX if gpa is not RAM. */
+static inline uint64_t physmem_ram_offset(const struct physmem *pm, gpa_t gpa)
+{
+    if (gpa < pm->low_size)
+        return gpa;
+    if (gpa >= PHYS_HIGHMEM_BASE && gpa - PHYS_HIGHMEM_BASE < pm->ram_size - pm->low_size)
+        return gpa - PHYS_HIGHMEM_BASE + pm->low_size;
+    return UINT64_MAX;
+}
+
+#endif
