@@ -148,4 +148,15 @@ struct cpu_stats {
 };
 void cpu_get_stats(const struct vcpu *vp, struct cpu_stats *out);
 
+/* Additions by the CPU part. */
+/* INIT-SIPI-SIPI: deliver a Startup IPI with its vector (sets CPU_EV_SIPI). */
+void cpu_raise_sipi(struct vcpu *vp, uint8_t vector);
+/* The VP's TSC: retired instructions (1 insn = 1 tick, vclock.h) plus the TSC offset. */
+uint64_t cpu_get_tsc(const struct vcpu *vp);
+void cpu_set_tsc_offset(struct vcpu *vp, int64_t offset);
+/* The CPU's own CPUID table (GenuineIntel, only implemented features) for leaf/subleaf, as an
+ * EXIT_REASON_CPUID handler would fill EAX, EBX, ECX, EDX (out[0..3]). Exit handlers call it and
+ * then adjust (hypervisor leaves, APIC IDs...). Without an exit callback the CPU uses it directly. */
+void cpu_cpuid_default(const struct vcpu *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
 #endif

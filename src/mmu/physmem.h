@@ -31,6 +31,22 @@ struct phys_region {
 /* Called when a write hits a page that holds decoded code, before the write lands. */
 typedef void (*code_write_fn)(void *opaque, gpa_t page);
 
+/* The second-level stage (GPA -> host). A physmem's RAM is normally its own allocation (ram).
+ * With a stage-2 translator it is instead whatever translate() says, page run by page run: the
+ * hook a child partition's memory (a window into its parent's guest-physical space) and, later,
+ * VMX EPT plug into, without changing the fast path, which only ever sees host pointers that
+ * physmem_lookup handed to the TLB. Offsets are RAM offsets of this space (physmem_ram_offset),
+ * so the RAM/hole layout above stays this space's own. */
+struct phys_stage2 {
+    /* Host pointer for RAM offset off, valid for *avail bytes (> 0), or NULL when nothing backs
+     * it (accesses then behave as a hole: reads all-ones, writes ignored). */
+    uint8_t *(*translate)(void *opaque, uint64_t off, uint64_t *avail);
+    /* Before a write of len bytes at RAM offset off lands: lets the backing space invalidate
+     * code it decoded from those bytes (its own code tracking). May be NULL. */
+    void (*before_write)(void *opaque, uint64_t off, uint64_t len);
+    void *opaque;
+};
+
 struct physmem {
     uint8_t *ram;          /* ram_size bytes, lazily committed by the host */
     uint64_t ram_size;
@@ -42,6 +58,10 @@ struct physmem {
     code_write_fn code_write;
     void *code_write_opaque;
     uint64_t generation;   /* bumped whenever the map changes, so TLBs can drop stale entries */
+    struct phys_stage2 stage2;   /* translate == NULL: RAM is ram[], owned by this physmem */
+    struct physmem *alias_parent; /* physmem_init_alias: the space this one's RAM is a window of */
+    gpa_t alias_base;
+    struct physmem *alias_children, *alias_next; /* windows onto this space, for code tracking */
 };
 
 /* A resolved guest-physical address. */
@@ -53,6 +73,17 @@ struct phys_lookup {
 };
 
 int physmem_init(struct physmem *pm, uint64_t ram_size);
+/* A space whose ram_size bytes of RAM (laid out as physmem_init would) are the parent's
+ * guest-physical range [parent_base, parent_base + ram_size): a partition's memory as a window of
+ * its parent's. Only parent RAM shows through (parent MMIO/ROM/overlays/holes read as holes).
+ * A write through physmem in any space fires the code hook of every space that sees the bytes
+ * (parent, child, siblings). Not covered: direct host-pointer writes from another space's TLB,
+ * so a partition that runs code from shared memory must also mark those pages as code in the
+ * spaces that write them. Destroying the parent first turns the window into a hole. */
+int physmem_init_alias(struct physmem *pm, struct physmem *parent, gpa_t parent_base,
+                       uint64_t ram_size);
+/* Install a custom second-level stage (EPT...); pm's own RAM is then unused. */
+void physmem_set_stage2(struct physmem *pm, const struct phys_stage2 *stage2);
 void physmem_destroy(struct physmem *pm);
 
 int physmem_map_rom(struct physmem *pm, gpa_t base, const void *data, uint64_t size, const char *name);

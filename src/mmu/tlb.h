@@ -20,11 +20,17 @@ struct tlb_entry {
     uintptr_t addend; /* host = va + addend */
     gpa_t gpa_page;   /* guest-physical page, for invalidation by physical address */
     bool global;
+    uint8_t page_shift; /* 12, or 21/22/30 when this 4 KiB entry is a piece of a large page */
 };
 
 struct tlb {
     struct tlb_entry e[TLB_NIDX][TLB_SIZE];
     uint64_t hits, misses;
+    /* Span [large_lo, large_hi] of virtual pages filled from large pages since the last full
+     * flush: INVLPG anywhere inside a large page must drop all its 4 KiB pieces, which sit at
+     * other indices, so tlb_flush_va scans only when va falls inside this span. */
+    gva_t large_lo, large_hi;
+    uint64_t generation; /* physmem generation the entries were filled under */
 };
 
 static inline unsigned tlb_index(gva_t va)
@@ -59,8 +65,24 @@ void tlb_init(struct tlb *t);
 /* Install a 4 KiB translation for va -> host page. r/w/x say which tags to set. */
 void tlb_fill(struct tlb *t, unsigned idx, gva_t va, gpa_t gpa_page, uint8_t *host_page,
               bool r, bool w, bool x, bool global);
+/* As tlb_fill, for a 4 KiB piece of a translation of page_size bytes (4K/2M/4M/1G): the CPU
+ * should call this with walk_result.page_size so that tlb_flush_va drops every piece. tlb_fill is
+ * tlb_fill_sized with PAGE_SIZE. A NULL host_page (MMIO, hole) installs no tag. */
+void tlb_fill_sized(struct tlb *t, unsigned idx, gva_t va, gpa_t gpa_page, uint8_t *host_page,
+                    bool r, bool w, bool x, bool global, uint64_t page_size);
 void tlb_flush_all(struct tlb *t);
+/* Host pointers go stale when the physical map changes (overlay mapped over RAM, A20 toggled):
+ * call with physmem.generation before using the TLB, e.g. at every block boundary. */
+static inline void tlb_sync_generation(struct tlb *t, uint64_t generation)
+{
+    if (unlikely(t->generation != generation)) {
+        tlb_flush_all(t);
+        t->generation = generation;
+    }
+}
 void tlb_flush_nonglobal(struct tlb *t);
+/* INVLPG: drops va's entries in every mmu_idx, global ones included, and every piece of a large
+ * page containing va. */
 void tlb_flush_va(struct tlb *t, gva_t va);
 /* Drop write tags that map the given guest-physical page (it now holds decoded code). */
 void tlb_drop_write_gpa(struct tlb *t, gpa_t page);

@@ -1,0 +1,221 @@
+/* Block cache: hash by (GPA, mode), direct-mapped lookup by RIP, page chains for invalidation.
+ * Blocks live in a per-VP arena that is reset as a whole when it fills up (at a block boundary,
+ * so no running block is ever freed). Invalidation only marks blocks dead and turns every record
+ * into OP_STALE, so a block that rewrites itself leaves after the writing instruction. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/dcache.h"
+#include "cpu/decode.h"
+#include "cpu/mem.h"
+#include "cpu/ops.h"
+
+static void hub_code_write(void *opaque, gpa_t page);
+
+static unsigned hash_of(gpa_t gpa, unsigned mode)
+{
+    uint64_t h = (gpa ^ (gpa >> 12) ^ ((uint64_t)mode << 3)) * 0x9e3779b97f4a7c15ull;
+    return (unsigned)(h >> 52) & (DC_HASH - 1);
+}
+
+static unsigned page_slot(gpa_t gpa)
+{
+    return (unsigned)(gpa >> PAGE_SHIFT) & (DC_PAGES - 1);
+}
+
+int dcache_attach(struct vcpu *vp)
+{
+    struct dcache *dc = calloc(1, sizeof(*dc));
+    if (!dc)
+        return -1;
+    dc->arena = malloc(DC_ARENA);
+    dc->scratch = malloc(sizeof(struct block) + 2 * sizeof(struct insn));
+    if (!dc->arena || !dc->scratch) {
+        free(dc->arena);
+        free(dc->scratch);
+        free(dc);
+        return -1;
+    }
+    vp->dc = dc;
+    struct physmem *pm = vp->pm;
+    struct code_hub *hub;
+    if (pm->code_write == hub_code_write) {
+        hub = pm->code_write_opaque;
+    } else {
+        hub = calloc(1, sizeof(*hub));
+        if (!hub) {
+            free(dc->arena);
+            free(dc->scratch);
+            free(dc);
+            return -1;
+        }
+        physmem_set_code_hook(pm, hub_code_write, hub);
+    }
+    vp->hub = hub;
+    vp->hub_next = hub->first;
+    hub->first = vp;
+    dc->generation = pm->generation;
+    return 0;
+}
+
+void dcache_detach(struct vcpu *vp)
+{
+    struct code_hub *hub = vp->hub;
+    for (struct vcpu **pp = &hub->first; *pp; pp = &(*pp)->hub_next) {
+        if (*pp == vp) {
+            *pp = vp->hub_next;
+            break;
+        }
+    }
+    if (!hub->first) {
+        physmem_set_code_hook(vp->pm, NULL, NULL);
+        free(hub);
+    }
+    free(vp->dc->arena);
+    free(vp->dc->scratch);
+    free(vp->dc);
+    vp->dc = NULL;
+}
+
+void dcache_flush_lookup(struct vcpu *vp)
+{
+    if (vp->dc)
+        memset(vp->dc->lk, 0, sizeof(vp->dc->lk));
+}
+
+void dcache_flush_all(struct vcpu *vp)
+{
+    struct dcache *dc = vp->dc;
+    memset(dc->lk, 0, sizeof(dc->lk));
+    memset(dc->hash, 0, sizeof(dc->hash));
+    memset(dc->pages, 0, sizeof(dc->pages));
+    dc->used = 0;
+    dc->generation = vp->pm->generation;
+}
+
+static void kill_block(struct block *b)
+{
+    b->dead = true;
+    for (unsigned k = 0; k <= b->n; k++)
+        b->insns[k].op = OP_STALE;
+}
+
+static void invalidate_page(struct vcpu *vp, gpa_t page)
+{
+    struct dcache *dc = vp->dc;
+    struct block **pp = &dc->pages[page_slot(page)];
+    bool any = false;
+    while (*pp) {
+        struct block *b = *pp;
+        if ((b->gpa & PAGE_MASK) == page) {
+            *pp = b->pnext;
+            kill_block(b);
+            any = true;
+        } else {
+            pp = &b->pnext;
+        }
+    }
+    if (any) {
+        vp->stats.code_invalidations++;
+        for (unsigned k = 0; k < DC_LOOKUP; k++)
+            if (dc->lk[k].b && dc->lk[k].b->dead)
+                dc->lk[k].ctx = 0;
+    }
+}
+
+static void hub_code_write(void *opaque, gpa_t page)
+{
+    struct code_hub *hub = opaque;
+    struct physmem *pm = hub->first ? hub->first->pm : NULL;
+    for (struct vcpu *vp = hub->first; vp; vp = vp->hub_next)
+        invalidate_page(vp, page);
+    if (pm)
+        physmem_clear_code(pm, page);
+}
+
+static void mark_code(struct vcpu *vp, gpa_t page)
+{
+    if (physmem_is_code(vp->pm, page))
+        return;
+    physmem_mark_code(vp->pm, page);
+    for (struct vcpu *o = vp->hub->first; o; o = o->hub_next)
+        tlb_drop_write_gpa(&o->tlb, page);
+}
+
+static struct block *find(struct dcache *dc, gpa_t gpa, unsigned mode)
+{
+    for (struct block *b = dc->hash[hash_of(gpa, mode)]; b; b = b->hnext)
+        if (b->gpa == gpa && b->mode == mode && !b->dead)
+            return b;
+    return NULL;
+}
+
+/* Build the block that starts at linear rip / physical gpa. */
+static struct block *build(struct vcpu *vp, gva_t rip, gpa_t gpa)
+{
+    struct dcache *dc = vp->dc;
+    size_t need = sizeof(struct block) + (BLOCK_MAX_INSNS + 1) * sizeof(struct insn);
+    if (dc->used + need > DC_ARENA)
+        dcache_flush_all(vp);
+    struct block *b = (struct block *)(dc->arena + dc->used);
+    b->gpa = gpa;
+    b->mode = vp->mode;
+    b->dead = false;
+    unsigned n = decode_block(vp, rip, gpa, b->insns, BLOCK_MAX_INSNS);
+    b->n = (uint16_t)n;
+    vp->stats.blocks_built++;
+    vp->stats.decode_misses += n;
+    if (n == 0 || decode_crossed(b->insns, n, rip)) {
+        /* The last instruction crosses into another page: keep the block only if that
+         * instruction is not its only one; otherwise run it uncached. */
+        if (n <= 1) {
+            struct block *s = dc->scratch;
+            s->gpa = gpa;
+            s->mode = vp->mode;
+            s->dead = true;
+            s->n = (uint16_t)n;
+            memcpy(s->insns, b->insns, (n + 1) * sizeof(struct insn));
+            return s;
+        }
+        n--;
+        b->n = (uint16_t)n;
+        decode_terminate(b->insns, n);
+    }
+    dc->used += sizeof(struct block) + (n + 1) * sizeof(struct insn);
+    dc->used = (dc->used + 63) & ~(size_t)63;
+    unsigned h = hash_of(gpa, vp->mode);
+    b->hnext = dc->hash[h];
+    dc->hash[h] = b;
+    unsigned ps = page_slot(gpa);
+    b->pnext = dc->pages[ps];
+    dc->pages[ps] = b;
+    mark_code(vp, gpa & PAGE_MASK);
+    return b;
+}
+
+struct block *dcache_get(struct vcpu *vp)
+{
+    struct dcache *dc = vp->dc;
+    uint64_t rip = vp->rip;
+    if (vp->mode != MODE_64)
+        rip = (rip + vp->sbase[SEG_CS]) & 0xffffffffull;
+    uint32_t ctx = dc_ctx(vp);
+    struct dc_lookup *le = &dc->lk[(rip ^ (rip >> 10)) & (DC_LOOKUP - 1)];
+    if (likely(le->ctx == ctx && le->rip == rip)) {
+        vp->stats.decode_hits += le->b->n;
+        return le->b;
+    }
+    gpa_t gpa = mem_fetch_gpa(vp, rip);
+    struct block *b = find(dc, gpa, vp->mode);
+    if (b) {
+        vp->stats.decode_hits += b->n;
+    } else {
+        b = build(vp, rip, gpa);
+        if (b->dead)
+            return b;
+    }
+    le->rip = rip;
+    le->ctx = ctx;
+    le->b = b;
+    return b;
+}

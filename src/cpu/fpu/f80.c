@@ -1,0 +1,33 @@
+/* x87 double-extended entry points and encoding classification (FXAM). */
+#include "cpu/fpu/sf_internal.h"
+
+#define FMT (&sf_fmt_f80)
+
+f80 f80_add(f80 a, f80 b, sf_status *st) { return sf_add(FMT, a, b, false, st); }
+f80 f80_sub(f80 a, f80 b, sf_status *st) { return sf_add(FMT, a, b, true, st); }
+f80 f80_mul(f80 a, f80 b, sf_status *st) { return sf_mul(FMT, a, b, st); }
+f80 f80_div(f80 a, f80 b, sf_status *st) { return sf_div(FMT, a, b, st); }
+f80 f80_sqrt(f80 a, sf_status *st) { return sf_sqrt(FMT, a, st); }
+
+int f80_classify(f80 a)
+{
+    sf_val v = sf_unpack(FMT, a);
+    switch (v.cls) {
+    case CLS_ZERO: return SF_CLASS_ZERO;
+    case CLS_INF: return SF_CLASS_INFINITY;
+    case CLS_QNAN:
+    case CLS_SNAN: return SF_CLASS_NAN;
+    case CLS_UNSUPPORTED: return SF_CLASS_UNSUPPORTED;
+    default: return v.denormal ? SF_CLASS_DENORMAL : SF_CLASS_NORMAL;
+    }
+}
+
+bool f80_is_nan(f80 a)
+{
+    sf_val v = sf_unpack(FMT, a);
+    return sf_is_nan(&v);
+}
+
+bool f80_is_signaling_nan(f80 a) { return sf_unpack(FMT, a).cls == CLS_SNAN; }
+
+bool f80_is_unsupported(f80 a) { return sf_unpack(FMT, a).cls == CLS_UNSUPPORTED; }

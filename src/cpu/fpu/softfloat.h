@@ -1,0 +1,155 @@
+/* Exact x86 floating point in software (SSE f32/f64, x87 f80): the public API of src/cpu/fpu. */
+#ifndef HVEMU_CPU_FPU_SOFTFLOAT_H
+#define HVEMU_CPU_FPU_SOFTFLOAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Every result is computed with integer arithmetic only, so it is bit-identical to an Intel CPU
+ * on any host. Semantics are x86's, not IEEE-generic: NaN propagation (SDM Vol 1 4.8.3.5,
+ * Table 4-7), real/integer indefinite, masked overflow/underflow responses (4.9.1.4/4.9.1.5),
+ * tininess detected AFTER rounding ("the result of rounding with unbounded exponent ... is
+ * non-zero and tiny", SDM Vol 1 4.9.1.5 for x87, 11.5.2.5 for SSE), DAZ/FTZ (10.2.3.3/4).
+ *
+ * f32/f64 operations follow SSE rules (first-operand NaN wins, DAZ/FTZ honoured); f80 operations
+ * follow x87 rules (larger-significand NaN wins, unsupported encodings are invalid, precision
+ * control, unmasked OE/UE deliver the exponent-biased result of SDM Vol 1 8.5.4/8.5.5).
+ * x87 callers must keep daz = ftz = false; SSE callers keep precision = SF_PREC_64.
+ */
+
+typedef uint32_t f32;
+typedef uint64_t f64;
+typedef struct f80 {
+    uint64_t mant;     /* explicit integer bit in bit 63 */
+    uint16_t sign_exp; /* bit 15 sign, bits 14:0 biased exponent */
+} f80;
+
+/* Rounding control, x86 RC encoding (FCW bits 11:10, MXCSR bits 14:13). */
+enum { SF_RND_NEAREST = 0, SF_RND_DOWN = 1, SF_RND_UP = 2, SF_RND_ZERO = 3 };
+/* x87 precision control, FCW bits 9:8 encoding (1 is reserved and behaves as 64 here). */
+enum { SF_PREC_24 = 0, SF_PREC_53 = 2, SF_PREC_64 = 3 };
+/* Exception flags and masks: the bit order of FSW/FCW bits 5:0 and MXCSR bits 5:0 / 12:7. */
+enum { SF_IE = 0x01, SF_DE = 0x02, SF_ZE = 0x04, SF_OE = 0x08, SF_UE = 0x10, SF_PE = 0x20 };
+#define SF_ALL_EXC 0x3f
+
+typedef struct sf_status {
+    uint8_t rounding;  /* SF_RND_* */
+    uint8_t precision; /* SF_PREC_* (x87 only) */
+    uint8_t masks;     /* SF_* bits set = exception masked; OE/UE masks change results */
+    uint8_t flags;     /* sticky SF_* flags raised by operations */
+    bool ftz, daz;     /* MXCSR.FTZ / MXCSR.DAZ (SSE only) */
+    bool c1;           /* x87 C1 "rounded up": written by every f80-producing rounding */
+} sf_status;
+
+/* Default: round to nearest, 64-bit precision, all exceptions masked, no flags. */
+sf_status sf_status_default(void);
+
+/* Comparison result; values chosen to map directly onto FCOM C3/C2/C0 and COMISS ZF/PF/CF. */
+typedef enum { SF_CMP_LT = 0, SF_CMP_EQ = 1, SF_CMP_GT = 2, SF_CMP_UN = 3 } sf_cmp;
+
+/* Well-known encodings. */
+#define F32_DEFAULT_NAN 0xFFC00000u
+#define F64_DEFAULT_NAN 0xFFF8000000000000ull
+#define F80_DEFAULT_NAN_MANT 0xC000000000000000ull
+#define F80_DEFAULT_NAN_SE 0xFFFFu
+#define SF_INT16_INDEFINITE ((int16_t)INT16_MIN)
+#define SF_INT32_INDEFINITE ((int32_t)INT32_MIN)
+#define SF_INT64_INDEFINITE ((int64_t)INT64_MIN)
+
+static inline f80 f80_make(uint16_t sign_exp, uint64_t mant)
+{
+    f80 r = { mant, sign_exp };
+    return r;
+}
+
+/* ---- SSE scalar arithmetic (first operand = first source, e.g. xmm1 of ADDSS xmm1, xmm2) ---- */
+f32 f32_add(f32 a, f32 b, sf_status *st);
+f32 f32_sub(f32 a, f32 b, sf_status *st);
+f32 f32_mul(f32 a, f32 b, sf_status *st);
+f32 f32_div(f32 a, f32 b, sf_status *st);
+f32 f32_sqrt(f32 a, sf_status *st);
+f64 f64_add(f64 a, f64 b, sf_status *st);
+f64 f64_sub(f64 a, f64 b, sf_status *st);
+f64 f64_mul(f64 a, f64 b, sf_status *st);
+f64 f64_div(f64 a, f64 b, sf_status *st);
+f64 f64_sqrt(f64 a, sf_status *st);
+
+/* COMISS/UCOMISS (signaling = COMIS*: IE on any NaN; quiet = UCOMIS*: IE on SNaN only). */
+sf_cmp f32_compare(f32 a, f32 b, bool signaling, sf_status *st);
+sf_cmp f64_compare(f64 a, f64 b, bool signaling, sf_status *st);
+/* MINSS/MAXSS: b returned (unchanged, even an SNaN) if either is NaN or both are zero. */
+f32 f32_min(f32 a, f32 b, sf_status *st);
+f32 f32_max(f32 a, f32 b, sf_status *st);
+f64 f64_min(f64 a, f64 b, sf_status *st);
+f64 f64_max(f64 a, f64 b, sf_status *st);
+
+/* ---- x87 arithmetic (PC and bias-adjusted unmasked OE/UE apply) ---- */
+f80 f80_add(f80 a, f80 b, sf_status *st);
+f80 f80_sub(f80 a, f80 b, sf_status *st);
+f80 f80_mul(f80 a, f80 b, sf_status *st);
+f80 f80_div(f80 a, f80 b, sf_status *st);
+f80 f80_sqrt(f80 a, sf_status *st);
+/* FCOM/FUCOM (signaling = FCOM: IE on any NaN; quiet = FUCOM: IE on SNaN). */
+sf_cmp f80_compare(f80 a, f80 b, bool signaling, sf_status *st);
+
+/* ---- Conversions between formats (SSE CVTSS2SD/CVTSD2SS; x87 FLD m32/m64, FST m32/m64) ---- */
+f64 f32_to_f64(f32 a, sf_status *st);
+f32 f64_to_f32(f64 a, sf_status *st);
+f80 f32_to_f80(f32 a, sf_status *st);
+f80 f64_to_f80(f64 a, sf_status *st);
+f32 f80_to_f32(f80 a, sf_status *st);
+f64 f80_to_f64(f80 a, sf_status *st);
+
+/* ---- Integer conversions. Integer results saturate to the x86 "integer indefinite" with IE
+ * on NaN/overflow; truncate = CVTT* / FISTTP, otherwise the current rounding mode. ---- */
+f32 i32_to_f32(int32_t a, sf_status *st);
+f32 i64_to_f32(int64_t a, sf_status *st);
+f64 i32_to_f64(int32_t a, sf_status *st);
+f64 i64_to_f64(int64_t a, sf_status *st);
+f80 i64_to_f80(int64_t a); /* FILD: always exact */
+int32_t f32_to_i32(f32 a, bool truncate, sf_status *st);
+int64_t f32_to_i64(f32 a, bool truncate, sf_status *st);
+int32_t f64_to_i32(f64 a, bool truncate, sf_status *st);
+int64_t f64_to_i64(f64 a, bool truncate, sf_status *st);
+int16_t f80_to_i16(f80 a, bool truncate, sf_status *st);
+int32_t f80_to_i32(f80 a, bool truncate, sf_status *st);
+int64_t f80_to_i64(f80 a, bool truncate, sf_status *st);
+
+/* ---- Round to integral ---- */
+/* ROUNDSS/ROUNDSD imm8: bits 1:0 rounding, bit 2 use MXCSR.RC, bit 3 suppress PE. */
+f32 f32_round_int(f32 a, uint8_t imm, sf_status *st);
+f64 f64_round_int(f64 a, uint8_t imm, sf_status *st);
+f80 f80_round_int(f80 a, sf_status *st); /* FRNDINT */
+
+/* ---- x87 specials ---- */
+/* FXTRACT: *exponent gets the unbiased exponent as a value, *significand the value scaled to
+ * [1,2). ZE (and -inf exponent) for a zero operand. */
+void f80_fxtract(f80 a, f80 *exponent, f80 *significand, sf_status *st);
+f80 f80_fscale(f80 a, f80 b, sf_status *st); /* ST0 * 2^trunc(ST1) */
+/* FPREM (ieee=false, quotient truncated) / FPREM1 (ieee=true, quotient rounded to nearest).
+ * *fsw_cc receives C0/C1/C2/C3 in FSW positions (bits 8, 9, 10, 14); the caller merges them. */
+f80 f80_fprem(f80 a, f80 b, bool ieee, uint16_t *fsw_cc, sf_status *st);
+
+/* FXAM classes in FSW C3/C2/C0 encoding (C3 = bit 2, C2 = bit 1, C0 = bit 0 of this value). */
+enum {
+    SF_CLASS_UNSUPPORTED = 0, SF_CLASS_NAN = 1, SF_CLASS_NORMAL = 2, SF_CLASS_INFINITY = 3,
+    SF_CLASS_ZERO = 4, SF_CLASS_EMPTY = 5, SF_CLASS_DENORMAL = 6
+};
+int f80_classify(f80 a); /* never returns SF_CLASS_EMPTY: tags are the caller's business */
+bool f80_is_nan(f80 a);
+bool f80_is_signaling_nan(f80 a);
+bool f80_is_unsupported(f80 a);
+bool f32_is_nan(f32 a);
+bool f64_is_nan(f64 a);
+
+/* ---- x87 transcendentals (see trans.c for the method and the measured error bound). ---- */
+f80 f80_sin(f80 a, bool *out_of_range, sf_status *st);  /* out_of_range -> C2, a unchanged */
+f80 f80_cos(f80 a, bool *out_of_range, sf_status *st);
+f80 f80_tan(f80 a, bool *out_of_range, sf_status *st);  /* FPTAN's ST0 before it pushes 1.0 */
+f80 f80_atan2(f80 y, f80 x, sf_status *st);             /* FPATAN: atan(ST1/ST0), y = ST1 */
+f80 f80_f2xm1(f80 a, sf_status *st);
+f80 f80_fyl2x(f80 x, f80 y, sf_status *st);             /* y * log2(x), x = ST0, y = ST1 */
+f80 f80_fyl2xp1(f80 x, f80 y, sf_status *st);           /* y * log2(x + 1) */
+
+#endif

@@ -1,0 +1,91 @@
+/* The machine (partition): guest memory, buses, devices, virtual processors, the virtual clock,
+ * and the run loop that executes VPs and handles their exits as a VT-x hypervisor does. */
+#ifndef HVEMU_MACHINE_H
+#define HVEMU_MACHINE_H
+
+#include "types.h"
+#include "cpu/cpu.h"
+#include "devices/iobus.h"
+#include "devices/vclock.h"
+#include "mmu/physmem.h"
+
+#define MACHINE_MAX_VCPUS 64
+/* Round-robin slice: each runnable VP executes this many instructions per round. */
+#define MACHINE_QUANTUM 20000
+
+/* Exit statuses of the hvemu command (README documents them). */
+enum hvemu_status {
+    HVEMU_EXIT_POWEROFF = 0,
+    HVEMU_EXIT_USAGE = 2,       /* bad option or bad input file */
+    HVEMU_EXIT_HOST_ERROR = 3,  /* host-side failure (out of memory, I/O error) */
+    HVEMU_EXIT_SHUTDOWN = 4,    /* triple fault / shutdown */
+    HVEMU_EXIT_LIMIT = 5,       /* --max-insns reached */
+    HVEMU_EXIT_CRASH = 6,       /* guest reported a crash (Hyper-V crash MSRs) */
+    HVEMU_EXIT_RESET = 7,       /* guest requested a reset */
+    HVEMU_EXIT_DEADLOCK = 8,    /* every VP halted with nothing left to wake it */
+    /* debug-exit port: (value << 1) | 1, always odd */
+};
+
+enum trace_flag {
+    TRACE_EXIT = 1u << 0, /* every VM exit */
+    TRACE_IO = 1u << 1,   /* port I/O */
+    TRACE_MSR = 1u << 2,  /* RDMSR/WRMSR exits */
+    TRACE_HV = 1u << 3,   /* hypercalls, synthetic MSRs, SynIC */
+    TRACE_INT = 1u << 4,  /* interrupt delivery */
+    TRACE_CPU = 1u << 5,  /* run-loop events: halts, wake-ups, slices */
+};
+
+enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
+
+struct machine_config {
+    uint64_t ram_size;
+    unsigned smp;
+    enum serial_mode serial;
+    const char *serial_path;
+    uint32_t trace;
+    uint64_t max_insns; /* 0 = no limit */
+    bool hv_enabled;
+    bool rtc_host;
+};
+
+enum machine_stop {
+    MSTOP_NONE,
+    MSTOP_POWEROFF,
+    MSTOP_DEBUG_EXIT,
+    MSTOP_SHUTDOWN,
+    MSTOP_LIMIT,
+    MSTOP_RESET,
+    MSTOP_CRASH,
+    MSTOP_DEADLOCK,
+    MSTOP_HOST_ERROR,
+};
+
+struct machine_devices; /* the platform's devices, private to machine.c */
+
+struct machine {
+    struct machine_config cfg;
+    struct physmem mem;
+    struct iobus io;
+    struct vclock clock;
+    unsigned nvcpus;
+    struct vcpu *vcpu[MACHINE_MAX_VCPUS];
+    struct machine_devices *dev;
+    void *trace_out;           /* FILE * for --trace lines */
+    void *serial_out;          /* FILE * for COM1 output, or NULL */
+    enum machine_stop stop;
+    int exit_status;
+    uint64_t total_insns;
+};
+
+/* Returns 0, or -1 with a message in err. */
+int machine_create(struct machine *m, const struct machine_config *cfg, char *err, size_t errlen);
+void machine_destroy(struct machine *m);
+/* Run until the guest stops; returns the hvemu exit status. */
+int machine_run(struct machine *m);
+/* Machine-level requests from devices and the hypervisor. */
+void machine_request_stop(struct machine *m, enum machine_stop why, int status);
+
+int machine_status_for(enum machine_stop why, int debug_code);
+const char *machine_stop_name(enum machine_stop why);
+
+#endif
