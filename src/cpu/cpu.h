@@ -42,6 +42,8 @@ enum exit_action {
     EXIT_CONTINUE, /* instruction completed; the CPU advances RIP and goes on */
     EXIT_FAULT,    /* deliver exception (vector, error_code) instead of completing */
     EXIT_STOP,     /* instruction completed; cpu_run returns CPU_STOP_EXIT soon after */
+    EXIT_RETRY,    /* instruction not completed and RIP unchanged: it runs again after any
+                    * pending interrupt is taken (a Hyper-V rep hypercall's continuation) */
 };
 
 /* Callbacks the machine gives each VP. */
@@ -99,6 +101,8 @@ void cpu_reset(struct vcpu *vp);          /* power-on/INIT state: CS:IP = F000:F
 enum cpu_stop cpu_run(struct vcpu *vp, uint64_t budget);
 
 void cpu_raise_event(struct vcpu *vp, uint32_t ev);
+/* The CPU_EV_* bits currently pending. */
+uint32_t cpu_pending_events(const struct vcpu *vp);
 void cpu_lower_event(struct vcpu *vp, uint32_t ev);
 
 /* Retired guest instructions since creation: the virtual clock follows this. Exact whenever

@@ -1,6 +1,8 @@
 /* Parses hvemu's options from the table in options.def (portable: no getopt_long). */
 #include "frontend/cli.h"
 
+#include "hv/hyperv.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,9 @@ void cli_usage(void *file)
                      opts[i].arg ? opts[i].arg : "");
         fprintf(f, "  %-26s %s\n", left, opts[i].help);
     }
+    fprintf(f, "\nHyper-V enlightenments for --hv (NAME turns one on, no-NAME off):\n");
+    for (unsigned i = 0; i < hv_config_flag_count(); i++)
+        fprintf(f, "  %-26s %s\n", hv_config_flag_name(i), hv_config_flag_doc(i));
     fprintf(f, "\nexit status: 0 guest powered off; (v<<1)|1 guest wrote v to the debug-exit port\n"
                "0xf4; 2 bad option or input; 3 host error; 4 triple fault; 5 instruction limit;\n"
                "6 guest crash report; 7 guest reset; 8 every VP halted with nothing to wake it.\n");
@@ -176,16 +181,17 @@ static int apply(struct cli *c, enum opt_id id, const char *arg, char *err, size
         }
         c->mc.max_insns = v;
         return 0;
-    case OPT_hv:
-        if (!strcmp(arg, "on")) {
-            c->mc.hv_enabled = true;
-        } else if (!strcmp(arg, "off")) {
-            c->mc.hv_enabled = false;
-        } else {
-            snprintf(err, errlen, "bad --hv '%s' (expected on or off)", arg);
+    case OPT_hv: {
+        struct hv_config hc;
+        hv_config_default(&hc);
+        char why[200];
+        if (hv_config_parse(&hc, arg, why, sizeof(why))) {
+            snprintf(err, errlen, "bad --hv '%s': %s", arg, why);
             return -1;
         }
+        c->mc.hv_spec = arg;
         return 0;
+    }
     case OPT_rtc:
         if (!strcmp(arg, "fixed")) {
             c->mc.rtc_host = false;
@@ -223,7 +229,6 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errlen)
     memset(c, 0, sizeof(*c));
     c->mc.ram_size = 256ull << 20;
     c->mc.smp = 1;
-    c->mc.hv_enabled = true;
     const char *image = NULL;
     bool only_positional = false;
     for (int i = 1; i < argc; i++) {

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "frontend/cli.h"
+#include "frontend/console.h"
 #include "frontend/hostfile.h"
 #include "frontend/loader.h"
 #include "hv/machine.h"
@@ -71,6 +72,13 @@ int main(int argc, char **argv)
         return fail(HVEMU_EXIT_USAGE, err);
     }
 
+    struct console con;
+    if (console_open(&con, &cli.mc, err, sizeof(err))) {
+        if (cli.kernel)
+            host_file_free(&image);
+        host_file_free(&initrd);
+        return fail(HVEMU_EXIT_USAGE, err);
+    }
     struct machine *m = calloc(1, sizeof(*m));
     if (!m)
         return fail(HVEMU_EXIT_HOST_ERROR, "out of memory");
@@ -106,6 +114,7 @@ out:
     machine_destroy(m);
 out_free:
     free(m);
+    console_close(&con);
     if (cli.kernel)
         host_file_free(&image);
     host_file_free(&initrd);

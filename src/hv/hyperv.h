@@ -34,7 +34,7 @@ struct hv_vp;
     X("xmm-input", xmm_input, true, "XMM fast hypercall input (EDX[4])")                         \
     X("tsc-invariant", tsc_invariant, false, "TSC invariant control MSR (EAX[15])")              \
     X("ext-calls", ext_calls, false, "extended hypercalls, 0x8001 (EBX[20])")                    \
-    X("no-autoeoi", deprecate_autoeoi, false, "deprecate AutoEOI hint (hint[9])")
+    X("deprecate-autoeoi", deprecate_autoeoi, true, "deprecate AutoEOI hint (hint[9]): guests EOI SINTs themselves")
 
 struct hv_config {
     bool enabled; /* false: no hypervisor at all (--hv off) */
@@ -44,6 +44,9 @@ struct hv_config {
     uint32_t spin_retries; /* 0x40000004.EBX; 0xFFFFFFFF = never notify (disables call 0x08) */
     unsigned phys_bits;    /* guest MAXPHYADDR: overlay GPFNs beyond it are #GP */
     uint64_t apic_hz;      /* local APIC timer frequency reported by MSR 0x40000023 */
+    /* Rep elements one VMCALL exit processes before returning HV_CALL_CONTINUE; 0 = finish
+     * every rep call in one exit (at most 512 elements fit a page, and the TLFS allows it). */
+    unsigned rep_batch;
     char vendor[13];       /* 0x40000000.EBX:ECX:EDX, "Microsoft Hv" */
     uint32_t build, version, service_pack, branch; /* leaf 0x40000002 */
 };

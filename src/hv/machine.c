@@ -129,6 +129,7 @@ int machine_run(struct machine *m)
                 continue;
             ran = true;
             struct vcpu *vp = m->vcpu[i];
+            m->current_vp = i;
             uint64_t before = cpu_icount(vp);
             vclock_attach(&m->clock, start, cpu_icount_ptr(vp));
             enum cpu_stop why = cpu_run(vp, budget);
@@ -140,12 +141,9 @@ int machine_run(struct machine *m)
             if (why == CPU_STOP_SHUTDOWN)
                 machine_request_stop(m, MSTOP_SHUTDOWN, 0);
         }
-        if (m->stop != MSTOP_NONE)
-            break;
-
         if (ran && longest > 0) {
             vclock_advance_to(&m->clock, start + longest * VCLOCK_NS_PER_INSN);
-        } else {
+        } else if (m->stop == MSTOP_NONE) {
             /* Every VP is idle: jump straight to the next event. */
             deadline = vclock_next_deadline(&m->clock);
             board_poll(m);
@@ -160,6 +158,8 @@ int machine_run(struct machine *m)
             }
             vclock_advance_to(&m->clock, deadline);
         }
+        if (m->stop != MSTOP_NONE)
+            break;
         board_poll(m);
     }
     return m->exit_status;

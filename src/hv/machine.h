@@ -39,12 +39,17 @@ enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE };
 
 struct machine_config {
     uint64_t ram_size;
+    /* COM1's host side, provided by the frontend: tx NULL discards output; rx is non-blocking
+     * and may be NULL. */
+    void (*serial_tx)(void *opaque, uint8_t byte);
+    size_t (*serial_rx)(void *opaque, uint8_t *buf, size_t max);
+    void *serial_opaque;
+    const char *hv_spec;  /* --hv: "on", "off", or a list of enlightenments (NULL = on) */
     unsigned smp;
     enum serial_mode serial;
     const char *serial_path;
     uint32_t trace;
     uint64_t max_insns; /* 0 = no limit */
-    bool hv_enabled;
     bool rtc_host;
 };
 
@@ -71,7 +76,7 @@ struct machine {
     struct vcpu *vcpu[MACHINE_MAX_VCPUS];
     struct machine_devices *dev;
     void *trace_out;           /* FILE * for --trace lines */
-    void *serial_out;          /* FILE * for COM1 output, or NULL */
+    unsigned current_vp;       /* the VP inside cpu_run: LAPIC MMIO goes to its APIC */
     enum machine_stop stop;
     int exit_status;
     uint64_t total_insns;
@@ -87,5 +92,9 @@ void machine_request_stop(struct machine *m, enum machine_stop why, int status);
 
 int machine_status_for(enum machine_stop why, int debug_code);
 const char *machine_stop_name(enum machine_stop why);
+/* Where the machine's ACPI RSDP lies (for the Linux boot protocol). */
+gpa_t machine_acpi_rsdp(const struct machine *m);
+/* Hypervisor partition of the machine, or NULL with --hv off. */
+struct hv_partition *machine_hv(const struct machine *m);
 
 #endif

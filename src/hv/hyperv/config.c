@@ -98,7 +98,7 @@ static int apply_word(struct hv_config *cfg, const char *w, size_t n)
             *flag_ptr(cfg, i) = value;
             return 0;
         }
-    /* "no-<flag>" clears a flag; "no-autoeoi" itself is a flag name, matched above. */
+    /* "no-<flag>" clears a flag. */
     if (value && n > 3 && strncmp(w, "no-", 3) == 0) {
         for (unsigned i = 0; i < ARRAY_SIZE(flags); i++)
             if (strlen(flags[i].name) == n - 3 && strncmp(flags[i].name, w + 3, n - 3) == 0) {

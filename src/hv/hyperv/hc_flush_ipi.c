@@ -118,24 +118,38 @@ static void flush_targets(struct hv_call *c, const struct vpset *s, bool global,
     }
 }
 
-/* Input: +0 AddressSpace, +8 Flags, +16 ProcessorMask. AddressSpace is ignored: hvemu flushes
- * every address space of the targets (allowed; TLFS only forbids stale entries). */
+/* TLFS 10.4: the AddressSpace (a CR3 value) may not have bits 62:MAXPHYADDR set unless every
+ * address space is flushed anyway; reserved flag bits are INVALID_PARAMETER too. hvemu then
+ * flushes every address space of the targets (allowed: the TLFS only forbids stale entries). */
+static uint16_t flush_header(const struct hv_call *c, uint64_t valid_flags, uint64_t *flags)
+{
+    uint64_t as = get64(c->in) & ~(1ull << 63);
+    *flags = get64(c->in + 8);
+    if (*flags & ~valid_flags)
+        return HV_STATUS_INVALID_PARAMETER;
+    if (!(*flags & HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES) && !hv_gpa_valid(c->p, as))
+        return HV_STATUS_INVALID_PARAMETER;
+    return HV_STATUS_SUCCESS;
+}
+
+/* Input: +0 AddressSpace, +8 Flags, +16 ProcessorMask. */
 uint16_t hc_flush_space(struct hv_call *c)
 {
-    uint64_t flags = get64(c->in + 8);
-    if (flags & ~HV_FLUSH_VALID_MASK)
-        return HV_STATUS_INVALID_PARAMETER;
+    uint64_t flags;
+    uint16_t st = flush_header(c, HV_FLUSH_VALID_MASK, &flags);
+    if (st)
+        return st;
     struct vpset s;
     vpset_from_mask(c->p, get64(c->in + 16), flags & HV_FLUSH_ALL_PROCESSORS, &s);
     flush_targets(c, &s, !(flags & HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY), NULL);
     return HV_STATUS_SUCCESS;
 }
 
-static uint16_t flush_list_common(struct hv_call *c, const struct vpset *s, uint64_t flags)
+/* NON_GLOBAL_MAPPINGS_ONLY has no meaning for a list of addresses (TLFS 10.4). */
+#define HV_FLUSH_LIST_VALID (HV_FLUSH_ALL_PROCESSORS | HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES)
+
+static uint16_t flush_list_common(struct hv_call *c, const struct vpset *s)
 {
-    /* NON_GLOBAL_MAPPINGS_ONLY has no meaning for a list of addresses (TLFS 10.4). */
-    if (flags & ~(HV_FLUSH_ALL_PROCESSORS | HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES))
-        return HV_STATUS_INVALID_PARAMETER;
     struct flush_list l = {.n = 0, .whole = false};
     for (unsigned i = c->rep_start; i < c->rep_end; i++)
         flush_list_add(&l, get64(hv_call_elem(c, i, 8)));
@@ -146,20 +160,24 @@ static uint16_t flush_list_common(struct hv_call *c, const struct vpset *s, uint
 
 uint16_t hc_flush_list(struct hv_call *c)
 {
-    uint64_t flags = get64(c->in + 8);
+    uint64_t flags;
+    uint16_t st = flush_header(c, HV_FLUSH_LIST_VALID, &flags);
+    if (st)
+        return st;
     struct vpset s;
     vpset_from_mask(c->p, get64(c->in + 16), flags & HV_FLUSH_ALL_PROCESSORS, &s);
-    return flush_list_common(c, &s, flags);
+    return flush_list_common(c, &s);
 }
 
 /* Ex forms: +0 AddressSpace, +8 Flags, +16 HV_VP_SET. */
 uint16_t hc_flush_space_ex(struct hv_call *c)
 {
-    uint64_t flags = get64(c->in + 8);
-    if (flags & ~HV_FLUSH_VALID_MASK)
-        return HV_STATUS_INVALID_PARAMETER;
+    uint64_t flags;
+    uint16_t st = flush_header(c, HV_FLUSH_VALID_MASK, &flags);
+    if (st)
+        return st;
     struct vpset s;
-    uint16_t st = vpset_parse(c, c->in + 16, &s);
+    st = vpset_parse(c, c->in + 16, &s);
     if (st)
         return st;
     if (flags & HV_FLUSH_ALL_PROCESSORS)
@@ -170,23 +188,27 @@ uint16_t hc_flush_space_ex(struct hv_call *c)
 
 uint16_t hc_flush_list_ex(struct hv_call *c)
 {
-    uint64_t flags = get64(c->in + 8);
+    uint64_t flags;
+    uint16_t st = flush_header(c, HV_FLUSH_LIST_VALID, &flags);
+    if (st)
+        return st;
     struct vpset s;
-    uint16_t st = vpset_parse(c, c->in + 16, &s);
+    st = vpset_parse(c, c->in + 16, &s);
     if (st)
         return st;
     if (flags & HV_FLUSH_ALL_PROCESSORS)
         vpset_all(c->p, &s);
-    return flush_list_common(c, &s, flags);
+    return flush_list_common(c, &s);
 }
 
-/* +0 Vector u32 (0x10-0xFF), +4 TargetVtl u8 (only VTL 0 exists here), +5 3 bytes RsvdZ. */
+/* +0 Vector u32 (0x10-0xFF), +4 HV_INPUT_VTL (3:0 TargetVtl, 4 UseTargetVtl, 7:5 RsvdZ; only
+ * VTL 0 exists here), +5 3 bytes RsvdZ (TLFS 10.5.x HvSendSyntheticClusterIpi). */
 static uint16_t ipi_vector(const struct hv_call *c, uint8_t *vector)
 {
     uint32_t v, hi;
     memcpy(&v, c->in, 4);
     memcpy(&hi, c->in + 4, 4);
-    if (v < 0x10 || v > 0xFF || hi != 0)
+    if (v < 0x10 || v > 0xFF || (hi != 0 && hi != 0x10))
         return HV_STATUS_INVALID_PARAMETER;
     *vector = (uint8_t)v;
     return HV_STATUS_SUCCESS;

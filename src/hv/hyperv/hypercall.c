@@ -87,7 +87,7 @@ struct outcome {
 };
 
 static struct outcome run(struct hv_partition *p, struct hv_vp *vp, const struct hv_call_regs *r,
-                          const struct hv_call_def **defp, uint64_t control, uint64_t a0, uint64_t a1)
+                          uint64_t control, uint64_t a0, uint64_t a1)
 {
     struct outcome o = {HV_CALL_DONE, HV_STATUS_SUCCESS, 0, 0};
     uint16_t code = (uint16_t)(control & HV_HC_CODE_MASK);
@@ -107,7 +107,7 @@ static struct outcome run(struct hv_partition *p, struct hv_vp *vp, const struct
     } while (0)
     if (control & HV_HC_RSVD_MASK)
         FAIL(HV_STATUS_INVALID_HYPERCALL_INPUT);
-    const struct hv_call_def *d = *defp = call_find(code);
+    const struct hv_call_def *d = call_find(code);
     if (!d)
         FAIL(HV_STATUS_INVALID_HYPERCALL_CODE);
     if (!hv_has(p, d->need) || !hv_has(p, d->need2))
@@ -170,7 +170,8 @@ static struct outcome run(struct hv_partition *p, struct hv_vp *vp, const struct
         .varhead = varhead,
         .rep_count = count,
         .rep_start = start,
-        .rep_end = count - start > HV_REP_BATCH ? start + HV_REP_BATCH : count,
+        .rep_end = p->cfg.rep_batch && count - start > p->cfg.rep_batch ? start + p->cfg.rep_batch
+                                                                         : count,
         .reps_done = start,
         .in = inbuf,
         .in_fixed = d->in,
@@ -216,10 +217,10 @@ enum hv_call_action hv_hypercall(struct hv_partition *p, struct hv_vp *vp, struc
         a0 = (r->gpr[REG_RBX] << 32) | (uint32_t)r->gpr[REG_RCX];
         a1 = (r->gpr[REG_RDI] << 32) | (uint32_t)r->gpr[REG_RSI];
     }
-    const struct hv_call_def *d = NULL;
-    struct outcome o = run(p, vp, r, &d, control, a0, a1);
+    struct outcome o = run(p, vp, r, control, a0, a1);
     if (p->trace.fn) {
-        const char *name = d ? d->name : "unknown";
+        const char *name = hv_call_name((uint16_t)control) ? hv_call_name((uint16_t)control)
+                                                            : "unknown";
         if (o.action == HV_CALL_UD)
             hv_tracef(p, "hv: vp%u hypercall %s (0x%04x) xmm input not offered -> #UD", vp->index,
                       name, (unsigned)(control & 0xFFFF));

@@ -10,8 +10,6 @@
 /* Pseudo feature for HvNotifyLongSpinWait: advertised when 0x40000004.EBX asks for notifies. */
 #define HVF_SPIN 254
 
-/* Rep elements one hypercall exit processes before it returns a continuation. */
-#define HV_REP_BATCH 64
 /* Messages a (VP, SINT) queue holds: the TLFS gives each port 16 message buffers. */
 #define HV_MSG_QUEUE_LEN 16
 #define HV_MAX_PORTS 64

@@ -76,7 +76,8 @@ static void fuzz_mode(bool long_mode)
     struct fuzz_stats st;
     memset(&st, 0, sizeof(st));
     uint64_t cap = (uint64_t)iters * FUZZ_INSNS_PER_ITER;
-    for (unsigned it = 0; it < iters && st.insns < cap; it++) {
+    unsigned it;
+    for (it = 0; it < iters && st.insns < cap; it++) {
         uint64_t r = seed ^ (long_mode ? 0x64ull << 56 : 0x32ull << 56) ^ (uint64_t)it * 0x9E3779B97F4A7C15ull;
         diff_rand(&r);
         if (trace) {
@@ -123,7 +124,7 @@ static void fuzz_mode(bool long_mode)
     printf("[fuzz] %s: seed=0x%" PRIx64 " iterations=%u runs=%" PRIu64 " instructions=%" PRIu64
            " exits=%" PRIu64 " stops: budget=%" PRIu64 " halt=%" PRIu64 " exit=%" PRIu64
            " shutdown=%" PRIu64 " kick=%" PRIu64 " max-overshoot=%" PRIu64 "\n",
-           mode, seed, iters, st.runs, st.insns, st.exits, st.stops[CPU_STOP_BUDGET],
+           mode, seed, it, st.runs, st.insns, st.exits, st.stops[CPU_STOP_BUDGET],
            st.stops[CPU_STOP_HALT], st.stops[CPU_STOP_EXIT], st.stops[CPU_STOP_SHUTDOWN],
            st.stops[CPU_STOP_KICK], st.max_over);
     fflush(stdout);

@@ -20,7 +20,7 @@
 #define STR_DST 0x900u
 #define MAX_DUMPS 3
 #define DEFAULT_SEED 0x6876656D75ull /* "hvemu" */
-#define DEFAULT_CASES 400u
+#define DEFAULT_CASES 300u
 
 enum { R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI };
 
@@ -43,7 +43,7 @@ unsigned diff_cases(void)
 }
 
 struct diff_case {
-    uint8_t code[24];
+    uint8_t code[48];
     unsigned len;
     uint64_t gpr[16];
     uint64_t rflags;
@@ -228,7 +228,7 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     /* Memory operand address and encoding of ModRM/SIB/displacement. */
     uint64_t addr = 0;
     uint8_t modrm_b = 0, sib = 0, disp_len = 0;
-    bool has_sib = false;
+    bool has_sib = false, riprel = false;
     int32_t disp = 0;
     if (c->mem) {
         addr = x->buf_va + MEM_LO + diff_rand(r) % 0x3f0;
@@ -242,7 +242,15 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         disp_len = mod == 1 ? 1 : mod == 2 ? 4 : 0;
         uint64_t ea = addr - (uint64_t)(int64_t)disp;
         has_sib = (base & 7) == R_RSP || index != 99;
-        if (index != 99) {
+        /* A quarter of the simple cases use RIP-relative (64-bit) or absolute disp32
+         * (32-bit) addressing: mod 00, r/m 101; the displacement is fixed up once the
+         * instruction length is known. */
+        riprel = index == 99 && diff_rand(r) % 4 == 0;
+        if (riprel) {
+            has_sib = false;
+            disp_len = 4;
+            modrm_b = (uint8_t)((reg & 7) << 3 | 5);
+        } else if (index != 99) {
             unsigned scale = (unsigned)(diff_rand(r) & 3);
             uint64_t iv = diff_rand(r) % 64;
             c->gpr[index] = iv;
@@ -251,8 +259,10 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         } else {
             sib = (uint8_t)(4 << 3 | (base & 7));
         }
-        c->gpr[base] = ea;
-        modrm_b = (uint8_t)(mod << 6 | (reg & 7) << 3 | (has_sib ? 4 : (base & 7)));
+        if (!riprel) {
+            c->gpr[base] = ea;
+            modrm_b = (uint8_t)(mod << 6 | (reg & 7) << 3 | (has_sib ? 4 : (base & 7)));
+        }
     } else {
         modrm_b = (uint8_t)(0xC0 | (reg & 7) << 3 | (rm & 7));
     }
@@ -343,19 +353,19 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     uint8_t opc = size == 1 ? f->op8 : f->op;
     if (f->enc == E_OPREG)
         opc = (uint8_t)(opc + (rm & 7));
-    unsigned xb = c->mem ? base : rm;
+    unsigned xb = riprel ? 0 : c->mem ? base : rm;
     unsigned xi = index == 99 ? 0 : index;
     if (vex) {
         p[n++] = 0xC4;
         p[n++] = (uint8_t)((((reg >> 3) & 1) ^ 1) << 7 | (((xi >> 3) & 1) ^ 1) << 6 |
                            (((xb >> 3) & 1) ^ 1) << 5 | f->map);
-        p[n++] = (uint8_t)((size == 8) << 7 | ((~vvvv) & 15) << 3 | f->vex_pp);
+        p[n++] = (uint8_t)((size == 8 ? 0x80u : 0u) | ((~vvvv) & 15) << 3 | f->vex_pp);
     } else {
         if (size == 2)
             p[n++] = 0x66;
         if (f->prefix)
             p[n++] = f->prefix;
-        unsigned rexb = (size == 8) << 3 | ((reg >> 3) & 1) << 2 | ((xi >> 3) & 1) << 1 | ((xb >> 3) & 1);
+        unsigned rexb = (size == 8 ? 8u : 0u) | ((reg >> 3) & 1) << 2 | ((xi >> 3) & 1) << 1 | ((xb >> 3) & 1);
         if (f->enc == E_RM_EXT || f->enc == E_NONE)
             rexb &= ~4u;
         if (f->enc == E_NONE)
@@ -377,9 +387,14 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         put_le(p + n, (uint64_t)(int64_t)disp, disp_len);
         n += disp_len;
     }
+    unsigned disp_at = n - disp_len;
     put_le(p + n, imm, imm_len);
     n += imm_len;
     c->len = n;
+    if (riprel) {
+        uint64_t d = f->compat ? addr : addr - (x->insn_va + n);
+        put_le(p + disp_at, d, 4);
+    }
 }
 
 /* Flags the SDM leaves undefined for this case. */
@@ -478,28 +493,71 @@ static uint64_t case_seed(uint64_t seed, const char *name, unsigned size, unsign
     return r;
 }
 
+/* A quarter of the cases consume the flags inside the same block: SETcc of each defined
+ * flag into r11b..r15b (OF, CF, ZF, SF, PF), so lazily evaluated conditions are checked too. */
+static void append_setcc(const struct diff_form *f, struct diff_case *c)
+{
+    static const struct { uint32_t flag; uint8_t cc; } picks[5] = {
+        {DF_OF, 0x0}, {DF_CF, 0x2}, {DF_ZF, 0x4}, {DF_SF, 0x8}, {DF_PF, 0xA},
+    };
+    uint32_t u = undef_flags(f, c);
+    for (unsigned k = 0; k < 5; k++) {
+        if (u & picks[k].flag)
+            continue;
+        uint8_t *p = c->code + c->len;
+        p[0] = 0x41;
+        p[1] = 0x0F;
+        p[2] = (uint8_t)(0x90 + picks[k].cc);
+        p[3] = (uint8_t)(0xC3 + k);
+        c->len += 4;
+    }
+}
+
+/* Every eighth case runs again from the same state without rewriting the code, so the
+ * decoded block is reused; the result must not change. */
+static const char *replay(struct diff_ctx *x, const struct diff_case *c, const struct dg_result *er,
+                          uint32_t fmask)
+{
+    struct dg_result e2;
+    physmem_write(&x->g.pm, x->buf_gpa, x->before, CMP_SIZE);
+    dg_load(&x->g, c->gpr, c->rflags, x->insn_va);
+    dg_run(&x->g, 64, 8, &e2);
+    uint8_t *m2 = malloc(CMP_SIZE);
+    if (!m2)
+        return NULL;
+    physmem_read(&x->g.pm, x->buf_gpa, m2, CMP_SIZE);
+    bool same_mem = memcmp(m2, x->emu_mem, CMP_SIZE) == 0;
+    free(m2);
+    if (e2.halted != er->halted || e2.vector != er->vector || e2.rip != er->rip ||
+        memcmp(e2.gpr, er->gpr, sizeof(e2.gpr)) || ((e2.rflags ^ er->rflags) & fmask) || !same_mem)
+        return "decode-cache replay differs from the first run";
+    return NULL;
+}
+
 /* Runs one case; returns true when native and hvemu agree. */
 static bool run_case(struct diff_ctx *x, const char *family, const struct diff_form *f,
                      unsigned size, unsigned idx, struct form_stats *st)
 {
     uint64_t r = case_seed(x->seed, f->name, size, idx);
+    x->insn_va = f->compat ? x->insn_va32 : x->insn_va64;
+    x->insn_gpa = f->compat ? x->insn_gpa32 : x->insn_gpa64;
     struct diff_case c;
     build_case(x, f, size, &r, &c);
     unsigned si = size_idx(size);
+    if (!f->compat && idx % 4 == 3)
+        append_setcc(f, &c);
 
     memcpy(x->before, x->buf, CMP_SIZE);
     struct native_regs nio;
     memcpy(nio.gpr, c.gpr, sizeof(nio.gpr));
     nio.rflags = c.rflags;
-    x->insn_va = f->compat ? x->insn_va32 : x->insn_va64;
-    x->insn_gpa = f->compat ? x->insn_gpa32 : x->insn_gpa64;
     x->g.compat = f->compat;
     int nvec = f->compat ? native_exec_run32(x->nx, c.code, c.len, &nio)
                          : native_exec_run(x->nx, c.code, c.len, &nio);
     if (nvec >= 0)
         st->host_fault[si]++;
 
-    uint8_t code[32];
+    uint8_t code[sizeof(c.code) + 1];
     memcpy(code, c.code, c.len);
     code[c.len] = 0xF4;
     physmem_write(&x->g.pm, x->buf_gpa, x->before, CMP_SIZE);
@@ -549,6 +607,8 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
     }
     if (!why && memcmp(x->buf, x->emu_mem, CMP_SIZE))
         why = "memory differs";
+    if (!why && !f->compat && idx % 8 == 5)
+        why = replay(x, &c, &er, fmask);
     if (why) {
         report_mismatch(x, family, f, &c, idx, nvec, &nio, &er, fmask, why);
         st->fail[si]++;

@@ -31,7 +31,7 @@ const char *native_feature_name(enum native_feature f)
 #define PAGE 4096u
 #define STATE_OFF PAGE           /* struct native_regs in the second (RW) page */
 #define HOST_RSP_OFF (PAGE + 0x100)
-#define INSN_MAX 32
+#define INSN_MAX 48
 #define RESUME_OFF 0x800 /* fault exit: the handler sends RIP here */
 #define COMPAT_PRO_OFF 0x100
 #define COMPAT_INSN_OFF 0x400

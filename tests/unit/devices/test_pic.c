@@ -67,7 +67,6 @@ static const struct pic_case cases[] = {
         {OUT, 0x21, 0x01}, {OUT, 0x21, 0x00}, {IRQ, 1, 1}, {ACK, 0x31, 0}}},
 };
 
-static int intr_level;
 static void record_intr(void *opaque, unsigned irq, int level)
 {
     *(int *)opaque = level;
@@ -78,8 +77,8 @@ Test(pic, scripts)
     for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
         struct iobus bus;
         struct i8259 pic;
+        int intr_level = 0;
         struct irq_line intr = {record_intr, &intr_level, 0};
-        intr_level = 0;
         iobus_init(&bus);
         pic_init(&pic, &intr);
         cr_assert_eq(pic_register(&pic, &bus), 0);

@@ -51,6 +51,13 @@ static const struct uart_case cases[] = {
         R(5, 0x60), R(2, 0xc1)}},
     {"modem status deltas in loopback", {W(4, 0x12), R(6, 0x1a), R(6, 0x10), W(4, 0x14),
         R(6, 0x41), W(1, 0x08), W(4, 0x10), R(2, 0x00), R(6, 0x04), R(2, 0x01)}},
+    /* drivers/tty/serial/8250/8250_port.c autoconfig(): IER scratch test, loopback MSR test,
+     * EFR probe under LCR 0xBF, FIFO type from IIR bits 7-6, the TI16750 64-byte FIFO test
+     * under DLAB and the XScale UUE bit: the answers that make it say "16550A". */
+    {"Linux autoconfig sees a 16550A", {W(1, 0x00), R(1, 0x00), W(1, 0x0f), R(1, 0x0f),
+        W(1, 0x00), W(4, 0x1a), R(6, 0x92), W(4, 0x00), W(3, 0xbf), W(2, 0x00), W(3, 0x00),
+        W(2, 0x01), R(2, 0xc1), W(3, 0x80), R(2, 0xc1), W(3, 0x00), W(2, 0x21), R(2, 0xc1),
+        W(3, 0x80), W(2, 0x21), R(2, 0xc1), W(2, 0x01), W(3, 0x00), W(1, 0x40), R(1, 0x00)}},
     {"receive space", {{SPACE, 1, 0, NULL}, W(2, 0x01), {SPACE, 16, 0, NULL},
         {RX, 0, 0, "abc"}, {SPACE, 13, 0, NULL}, W(4, 0x10), {SPACE, 0, 0, NULL},
         {ACCEPT, 1, 0, "r"}}},

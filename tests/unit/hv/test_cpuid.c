@@ -11,13 +11,13 @@ struct cpuid_case {
 };
 
 /* Default privileges: EAX bits 0,1,2,3,4,5,6,7,9,10,11 = 0xEFF; EBX bits 4,5 = 0x30;
- * EDX bits 4,8,10,19 = 0x80510; hints bits 2,3,5,10,11 = 0xC2C. */
+ * EDX bits 4,8,10,19 = 0x80510; hints bits 2,3,5,9,10,11 = 0xE2C. */
 static const struct cpuid_case cases[] = {
     {"", 0x40000000, {0x40000006, 0x7263694D, 0x666F736F, 0x76482074}},
     {"", 0x40000001, {0x31237648, 0, 0, 0}},
     {"", 0x40000002, {0x3839, 0x000A0000, 0, 0}},
     {"", 0x40000003, {0x00000EFF, 0x30, 0, 0x80510}},
-    {"", 0x40000004, {0xC2C, 0xFFFFFFFF, 0, 0}},
+    {"", 0x40000004, {0xE2C, 0xFFFFFFFF, 0, 0}},
     {"", 0x40000005, {HV_MAX_VPS, 2, 0, 0}},
     {"", 0x40000006, {0, 0, 0, 0}},
     {"", 0x40000100, {0, 0, 0, 0}}, /* no second (KVM) signature */
@@ -29,16 +29,16 @@ static const struct cpuid_case cases[] = {
     {"-stimer-direct", 0x40000003, {0x00000EFF, 0x30, 0, 0x00510}},
     {"-time,-runtime", 0x40000003, {0x00000CFC, 0x30, 0, 0x80510}},
     {"-vapic", 0x40000003, {0x00000EEF, 0x30, 0, 0x80510}},
-    {"-vapic", 0x40000004, {0xC24, 0xFFFFFFFF, 0, 0}},
+    {"-vapic", 0x40000004, {0xE24, 0xFFFFFFFF, 0, 0}},
     {"-frequencies,-crash,-xmm-input", 0x40000003, {0x000006FF, 0x30, 0, 0x80000}},
-    {"-tlbflush", 0x40000004, {0xC28, 0xFFFFFFFF, 0, 0}},
-    {"-ipi", 0x40000004, {0x82C, 0xFFFFFFFF, 0, 0}},
-    {"-ipi,-tlbflush", 0x40000004, {0x28, 0xFFFFFFFF, 0, 0}}, /* no Ex masks without their calls */
-    {"-ex-masks", 0x40000004, {0x42C, 0xFFFFFFFF, 0, 0}},
-    {"no-relaxed,no-autoeoi", 0x40000004, {0xE0C, 0xFFFFFFFF, 0, 0}},
+    {"-tlbflush", 0x40000004, {0xE28, 0xFFFFFFFF, 0, 0}},
+    {"-ipi", 0x40000004, {0xA2C, 0xFFFFFFFF, 0, 0}},
+    {"-ipi,-tlbflush", 0x40000004, {0x228, 0xFFFFFFFF, 0, 0}}, /* no Ex masks without their calls */
+    {"-ex-masks", 0x40000004, {0x62C, 0xFFFFFFFF, 0, 0}},
+    {"no-relaxed,-deprecate-autoeoi", 0x40000004, {0xC0C, 0xFFFFFFFF, 0, 0}},
     {"tsc-invariant,ext-calls", 0x40000003, {0x00008EFF, 0x100030, 0, 0x80510}},
     {"-reset,-idle", 0x40000003, {0x00000A7F, 0x30, 0, 0x80510}},
-    {"spinlocks=0x1000", 0x40000004, {0xC2C, 0x1000, 0, 0}},
+    {"spinlocks=0x1000", 0x40000004, {0xE2C, 0x1000, 0, 0}},
 };
 
 Test(hv_cpuid, leaves_follow_config)

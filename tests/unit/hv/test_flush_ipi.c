@@ -45,6 +45,27 @@ Test(hv_flush, space_processor_mask)
         {2, 0x8, 0, 0x8, true},         /* ALL_VIRTUAL_ADDRESS_SPACES */
         {8, 0x1, HV_STATUS_INVALID_PARAMETER, 0, true}, /* extended ranges: not offered */
     };
+    static const struct {
+        uint64_t as, flags;
+        uint16_t status;
+    } spaces[] = {
+        {0x1000, 0, 0},
+        {0x8000000000001000ull, 0, 0},          /* CR3 bit 63 (no-flush hint) is legal */
+        {1ull << 40, 0, HV_STATUS_INVALID_PARAMETER}, /* beyond MAXPHYADDR */
+        {1ull << 40, 2, 0},                     /* ... ignored with ALL_VIRTUAL_ADDRESS_SPACES */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(spaces); i++) {
+        struct fake_host *f = fake_create(NULL, 1);
+        fake_enable_hypercalls(f, GPA_HYPERCALL);
+        put_u64(f, GPA_IN, spaces[i].as);
+        put_u64(f, GPA_IN + 8, spaces[i].flags);
+        put_u64(f, GPA_IN + 16, 1);
+        put_u64(f, GPA_IN + 24, 0x1000);
+        cr_expect_eq(STATUS(call_slow(f, 0, HC(0x0002), GPA_IN, 0)), spaces[i].status, "space %zu", i);
+        cr_expect_eq(STATUS(call_slow(f, 0, HC(0x0003) | HC_REP(1, 0), GPA_IN, 0)), spaces[i].status,
+                     "list %zu", i);
+        fake_destroy(f);
+    }
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         struct fake_host *f = fake_create(NULL, 4);
         fake_enable_hypercalls(f, GPA_HYPERCALL);
@@ -164,7 +185,9 @@ Test(hv_ipi, cluster_ipi_fast)
         {0x20, 0x30, 0, 0x0},              /* VPs 4, 5 do not exist */
         {0x0F, 0x1, HV_STATUS_INVALID_PARAMETER, 0},
         {0x100, 0x1, HV_STATUS_INVALID_PARAMETER, 0},
-        {0x20 | (1ull << 32), 0x1, HV_STATUS_INVALID_PARAMETER, 0}, /* TargetVtl 1 */
+        {0x20 | (0x10ull << 32), 0x1, 0, 0x1},                       /* UseTargetVtl, VTL 0 */
+        {0x20 | (0x11ull << 32), 0x1, HV_STATUS_INVALID_PARAMETER, 0}, /* VTL 1 */
+        {0x20 | (1ull << 32), 0x1, HV_STATUS_INVALID_PARAMETER, 0},
         {0x20 | (1ull << 56), 0x1, HV_STATUS_INVALID_PARAMETER, 0}, /* RsvdZ padding */
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

@@ -158,9 +158,17 @@ static void fill_list(struct fake_host *f, unsigned n)
         put_u64(f, GPA_IN + 24 + 8 * i, 0x7f0000000000ull + (uint64_t)i * 0x1000);
 }
 
+static struct fake_host *batched(unsigned vps)
+{
+    struct hv_config cfg;
+    hv_config_default(&cfg);
+    cfg.rep_batch = 64;
+    return fake_create(&cfg, vps);
+}
+
 Test(hv_hypercall, rep_continuation_64)
 {
-    struct fake_host *f = fake_create(NULL, 2);
+    struct fake_host *f = batched(2);
     fake_enable_hypercalls(f, GPA_HYPERCALL);
     fill_list(f, 200);
     struct hv_call_regs r = regs64(HC(FLUSH_LIST) | HC_REP(200, 0), GPA_IN, 0);
@@ -170,7 +178,7 @@ Test(hv_hypercall, rep_continuation_64)
     while ((a = hv_hypercall(f->p, fake_vp(f, 0), &r)) == HV_CALL_CONTINUE) {
         rounds++;
         cr_assert_lt(rounds, 10);
-        cr_expect_eq((r.gpr[REG_RCX] >> 48) & 0xFFF, rounds * HV_REP_BATCH, "new start index");
+        cr_expect_eq((r.gpr[REG_RCX] >> 48) & 0xFFF, rounds * 64, "new start index");
         cr_expect_eq(r.gpr[REG_RCX] & 0x0000FFFFFFFFFFFFull, HC(FLUSH_LIST) | HC_REP(200, 0),
                      "only the start index changes");
         cr_expect_eq(r.gpr[REG_RAX], 0xAAAA, "RAX untouched while continuing");
@@ -196,7 +204,7 @@ Test(hv_hypercall, rep_continuation_64)
 
 Test(hv_hypercall, rep_continuation_32)
 {
-    struct fake_host *f = fake_create(NULL, 1);
+    struct fake_host *f = batched(1);
     fake_enable_hypercalls(f, GPA_HYPERCALL);
     fill_list(f, 100);
     struct hv_call_regs r = make_regs(M32, HC(FLUSH_LIST) | HC_REP(100, 0), GPA_IN, 0);
@@ -225,6 +233,19 @@ Test(hv_hypercall, rep_resume_from_start_index)
     rax = call_slow(f, 0, HC(FLUSH_LIST) | HC_REP(120, 7), GPA_IN, 0);
     cr_expect_eq(STATUS(rax), HV_STATUS_INVALID_PARAMETER);
     cr_expect_eq(REPS(rax), 7);
+    fake_destroy(f);
+}
+
+Test(hv_hypercall, rep_unbatched_finishes_in_one_exit)
+{
+    struct fake_host *f = fake_create(NULL, 1);
+    fake_enable_hypercalls(f, GPA_HYPERCALL);
+    fill_list(f, 509);
+    uint64_t rax = call_slow(f, 0, HC(FLUSH_LIST) | HC_REP(509, 0), GPA_IN, 0);
+    cr_expect_eq(STATUS(rax), 0);
+    cr_expect_eq(REPS(rax), 509);
+    cr_assert_eq(f->nfl, 1);
+    cr_expect_eq(f->fl[0].n, 0, "509 pages: one whole-TLB flush");
     fake_destroy(f);
 }
 

@@ -113,6 +113,10 @@ Test(hv_msrs, range_and_unknown)
         cr_expect_eq(hv_msr_read(f->p, vp, foreign[i], &v), 1, "0x%x", foreign[i]);
         cr_expect_eq(hv_msr_write(f->p, vp, foreign[i], 0), 1, "0x%x", foreign[i]);
     }
+    unsigned named = 0;
+    for (uint32_t i = 0x40000000; i <= 0x400001FF; i++)
+        named += hv_msr_name(i) != NULL;
+    cr_expect_eq(named, 50, "every row of msrs.def found (the table must stay sorted)");
     cr_expect_str_eq(hv_msr_name(0x40000001), "HV_X64_MSR_HYPERCALL");
     cr_expect_str_eq(hv_msr_name(0x4000009A), "HV_X64_MSR_SINT10");
     cr_expect_str_eq(hv_msr_name(0x400000B5), "HV_X64_MSR_STIMER2_COUNT");

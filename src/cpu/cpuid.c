@@ -1,0 +1,49 @@
+/* The CPU's default CPUID table: GenuineIntel, advertising only what this interpreter
+ * implements (SSE-family bits describe the FPU/SIMD part's baseline). */
+#include <string.h>
+
+#include "cpu/vcpu.h"
+
+struct cpuid_leaf {
+    uint32_t leaf, subleaf;
+    bool indexed;           /* ECX selects a subleaf */
+    uint32_t r[4];          /* EAX EBX ECX EDX */
+};
+
+#define B(n) (1u << (n))
+static const struct cpuid_leaf cpuid_table[] = {
+    /* Max basic leaf 0xD; "GenuineIntel" in EBX EDX ECX order. */
+    {0x0, 0, false, {0xd, 0x756e6547, 0x6c65746e, 0x49656e69}},
+    /* Family 6 model 0x8C stepping 1; CLFLUSH line 64 bytes; one logical processor. */
+    {0x1, 0, false, {0x000806c1, 0x00010800,
+                     B(0) | B(9) | B(13) | B(19) | B(20) | B(22) | B(23) | B(30),
+                     B(0) | B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | B(9) | B(11) | B(12) |
+                         B(13) | B(15) | B(16) | B(19) | B(23) | B(24) | B(25) | B(26)}},
+    /* FSGSBASE, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP; RDPID. */
+    {0x7, 0, true, {0, B(0) | B(3) | B(7) | B(8) | B(9) | B(10) | B(18) | B(19) | B(20), B(22), 0}},
+    {0x80000000, 0, false, {0x80000008, 0, 0, 0}},
+    /* LAHF/SAHF, LZCNT, PREFETCHW; SYSCALL, NX, 1 GiB pages, RDTSCP, long mode. */
+    {0x80000001, 0, false, {0, 0, B(0) | B(5) | B(8), B(11) | B(20) | B(26) | B(27) | B(29)}},
+    {0x80000002, 0, false, {0x6d657668, 0x69762075, 0x61757472, 0x5043206c}}, /* "hvemu virtual CP" */
+    {0x80000003, 0, false, {0x00000055, 0, 0, 0}},                              /* "U" */
+    {0x80000004, 0, false, {0, 0, 0, 0}},
+    {0x80000007, 0, false, {0, 0, 0, B(8)}}, /* invariant TSC */
+    {0x80000008, 0, false, {MMU_MAXPHYADDR | (48u << 8), 0, 0, 0}},
+};
+
+void cpu_cpuid_default(const struct vcpu *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+    memset(out, 0, 4 * sizeof(uint32_t));
+    for (size_t k = 0; k < ARRAY_SIZE(cpuid_table); k++) {
+        const struct cpuid_leaf *l = &cpuid_table[k];
+        if (l->leaf == leaf && (!l->indexed || l->subleaf == subleaf)) {
+            memcpy(out, l->r, sizeof(l->r));
+            break;
+        }
+    }
+    if (leaf == 1) {
+        out[1] |= (uint32_t)vp->apic_id << 24;
+        if (vp->cr4 & CR4_OSXSAVE)
+            out[2] |= B(27);
+    }
+}

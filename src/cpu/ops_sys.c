@@ -1,0 +1,649 @@
+/* System instructions: descriptor-table and control/debug-register moves, segment loads,
+ * MSRs, CPUID, TSC, RDRAND/RDSEED, FS/GS base, TLB control, VMCALL, XCR0, LAR/LSL/VERR/VERW. */
+#include "cpu/dcache.h"
+#include "cpu/exits.h"
+#include "cpu/intr.h"
+#include "cpu/msr.h"
+#include "cpu/ops_inline.h"
+
+static void need_cpl0(struct vcpu *vp, const struct insn *i)
+{
+    if ((vp->cr0 & CR0_PE) && vp->cpl != 0)
+        cpu_fault_gp(vp, i, 0);
+    if (vp->rflags & FL_VM)
+        cpu_fault_gp(vp, i, 0);
+}
+
+static int next(struct vcpu *vp, const struct insn *i)
+{
+    return end_at(vp, next_ip(vp, i));
+}
+
+static void sync_icount(struct vcpu *vp, const struct insn *i)
+{
+    vp->icount = vp->ic0 + i->idx;
+}
+
+/* ---- descriptor tables ---- */
+static int load_dtr(struct vcpu *vp, const struct insn *i, struct dtr *d)
+{
+    need_cpl0(vp, i);
+    gva_t la = lin_of(vp, i);
+    uint16_t limit = (uint16_t)mem_rd(vp, i, la, 2);
+    uint64_t base = mem_rd(vp, i, lin_seg(vp, i->seg, (ea_of(vp, i) + 2) & amask_tab[i->asz]),
+                           vp->mode == MODE_64 ? 8 : 4);
+    if (vp->mode == MODE_64) {
+        struct paging_state ps;
+        paging_state_of(vp, &ps);
+        if (!mmu_canonical(&ps, base))
+            cpu_fault_gp(vp, i, 0);
+    } else if (i->opsz == 2) {
+        base &= 0xffffff;
+    }
+    d->base = base;
+    d->limit = limit;
+    return next(vp, i);
+}
+
+int op_LGDT(struct vcpu *vp, const struct insn *i) { return load_dtr(vp, i, &vp->gdtr); }
+int op_LIDT(struct vcpu *vp, const struct insn *i) { return load_dtr(vp, i, &vp->idtr); }
+
+static int store_dtr(struct vcpu *vp, const struct insn *i, const struct dtr *d)
+{
+    if ((vp->cr4 & CR4_UMIP) && vp->cpl > 0)
+        cpu_fault_gp(vp, i, 0);
+    unsigned bsz = vp->mode == MODE_64 ? 8 : 4;
+    gva_t la = lin_of(vp, i);
+    mem_probe_write(vp, i, la, 2 + bsz);
+    mem_wr(vp, i, la, 2, d->limit);
+    mem_wr(vp, i, lin_seg(vp, i->seg, (ea_of(vp, i) + 2) & amask_tab[i->asz]), bsz, d->base);
+    return H_NEXT;
+}
+
+int op_SGDT(struct vcpu *vp, const struct insn *i) { return store_dtr(vp, i, &vp->gdtr); }
+int op_SIDT(struct vcpu *vp, const struct insn *i) { return store_dtr(vp, i, &vp->idtr); }
+
+static uint16_t sel_operand(struct vcpu *vp, const struct insn *i)
+{
+    return (uint16_t)rm_rd(vp, i, i->r1, 2);
+}
+
+static void store_sel(struct vcpu *vp, const struct insn *i, uint16_t sel)
+{
+    if ((vp->cr4 & CR4_UMIP) && vp->cpl > 0)
+        cpu_fault_gp(vp, i, 0);
+    if (i->flags & IF_MEM)
+        mem_wr(vp, i, lin_of(vp, i), 2, sel);
+    else
+        wreg(vp, i->r1, i->opsz, sel);
+}
+
+int op_LLDT(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr0 & CR0_PE))
+        cpu_fault_ud(vp, i);
+    need_cpl0(vp, i);
+    uint16_t sel = sel_operand(vp, i);
+    if ((sel & 0xfffc) == 0) {
+        struct seg s = {sel, 0, 0, 1u << 16};
+        vp->seg[SEG_LDTR] = s;
+        return next(vp, i);
+    }
+    if (sel & 4)
+        cpu_fault_gp(vp, i, sel & 0xfffc);
+    uint64_t d[2];
+    uint32_t err;
+    int v = desc_read(vp, sel, d, &err);
+    if (v)
+        cpu_fault(vp, i, (unsigned)v, true, err);
+    struct seg s;
+    desc_to_seg(d, sel, &s);
+    if ((s.attr & 0x1f) != 2)
+        cpu_fault_gp(vp, i, sel & 0xfffc);
+    if (!(s.attr & 0x80))
+        cpu_fault(vp, i, EXC_NP, true, sel & 0xfffc);
+    vp->seg[SEG_LDTR] = s;
+    return next(vp, i);
+}
+
+int op_SLDT(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr0 & CR0_PE))
+        cpu_fault_ud(vp, i);
+    store_sel(vp, i, vp->seg[SEG_LDTR].sel);
+    return H_NEXT;
+}
+
+int op_LTR(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr0 & CR0_PE))
+        cpu_fault_ud(vp, i);
+    need_cpl0(vp, i);
+    uint16_t sel = sel_operand(vp, i);
+    if ((sel & 0xfffc) == 0 || (sel & 4))
+        cpu_fault_gp(vp, i, sel & 0xfffc);
+    uint64_t d[2];
+    uint32_t err;
+    int v = desc_read(vp, sel, d, &err);
+    if (v)
+        cpu_fault(vp, i, (unsigned)v, true, err);
+    struct seg s;
+    desc_to_seg(d, sel, &s);
+    unsigned type = s.attr & 0x1f;
+    if (type != 9 && type != 1)
+        cpu_fault_gp(vp, i, sel & 0xfffc);
+    if (!(s.attr & 0x80))
+        cpu_fault(vp, i, EXC_NP, true, sel & 0xfffc);
+    /* Mark the TSS busy in the GDT. */
+    uint8_t b = (uint8_t)((d[0] >> 40) | 2);
+    mem_sys_write(vp, vp->gdtr.base + (sel & 0xfff8u) + 5, &b, 1, &err);
+    s.attr |= 2;
+    vp->seg[SEG_TR] = s;
+    return next(vp, i);
+}
+
+int op_STR(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr0 & CR0_PE))
+        cpu_fault_ud(vp, i);
+    store_sel(vp, i, vp->seg[SEG_TR].sel);
+    return H_NEXT;
+}
+
+/* ---- control registers ---- */
+static void cr_changed(struct vcpu *vp)
+{
+    tlb_flush_all(&vp->tlb);
+    dcache_flush_lookup(vp);
+    vcpu_update_mode(vp);
+}
+
+static void write_cr0(struct vcpu *vp, const struct insn *i, uint64_t v)
+{
+    if (v >> 32)
+        cpu_fault_gp(vp, i, 0);
+    v |= CR0_ET;
+    if ((v & CR0_PG) && !(v & CR0_PE))
+        cpu_fault_gp(vp, i, 0);
+    if ((v & CR0_NW) && !(v & CR0_CD))
+        cpu_fault_gp(vp, i, 0);
+    bool pg_on = (v & CR0_PG) && !(vp->cr0 & CR0_PG);
+    bool pg_off = !(v & CR0_PG) && (vp->cr0 & CR0_PG);
+    if (pg_on && (vp->efer & EFER_LME)) {
+        if (!(vp->cr4 & CR4_PAE))
+            cpu_fault_gp(vp, i, 0);
+        vp->efer |= EFER_LMA;
+    }
+    if (pg_off && (vp->efer & EFER_LMA)) {
+        if (vp->mode == MODE_64)
+            cpu_fault_gp(vp, i, 0);
+        vp->efer &= ~(uint64_t)EFER_LMA;
+    }
+    uint64_t old = vp->cr0;
+    vp->cr0 = v;
+    if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
+        cr_changed(vp);
+    else
+        vcpu_update_mode(vp);
+}
+
+static void write_cr4(struct vcpu *vp, const struct insn *i, uint64_t v)
+{
+    uint64_t known = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
+                     CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_FSGSBASE |
+                     CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP;
+    if (v & ~known)
+        cpu_fault_gp(vp, i, 0);
+    if ((vp->efer & EFER_LMA) && !(v & CR4_PAE))
+        cpu_fault_gp(vp, i, 0);
+    uint64_t old = vp->cr4;
+    vp->cr4 = v;
+    if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_LA57))
+        cr_changed(vp);
+}
+
+static enum exit_action cr8_exit(struct vcpu *vp, const struct insn *i, bool write, uint64_t *v)
+{
+    struct vmexit ex = {.reason = EXIT_REASON_CR_ACCESS};
+    /* Exit qualification (SDM Table 28-3): CR number, access type, GPR. */
+    ex.qualification = 8u | (write ? 0u : 1u << 4) | (uint64_t)(i->r1 >> 3) << 8;
+    ex.u.cr.cr = 8;
+    ex.u.cr.write = write;
+    ex.u.cr.value = write ? *v : vp->cr8;
+    enum exit_action a = exit_call(vp, i, &ex);
+    if (!vp->env.exit) {
+        if (write)
+            vp->cr8 = *v & 15;
+        else
+            *v = vp->cr8;
+    } else if (!write) {
+        *v = ex.u.cr.value;
+    }
+    return a;
+}
+
+int op_MOV_CR_W(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    uint64_t v = vp->gpr[i->r1 >> 3];
+    if (vp->mode != MODE_64)
+        v = (uint32_t)v;
+    switch (i->cc) {
+    case 0: write_cr0(vp, i, v); break;
+    case 2: vp->cr2 = v; break;
+    case 3:
+        vp->cr3 = v & ~(1ull << 63);
+        if (vp->cr4 & CR4_PGE)
+            tlb_flush_nonglobal(&vp->tlb);
+        else
+            tlb_flush_all(&vp->tlb);
+        dcache_flush_lookup(vp);
+        break;
+    case 4: write_cr4(vp, i, v); break;
+    case 8:
+        if (v >> 4)
+            cpu_fault_gp(vp, i, 0);
+        cr8_exit(vp, i, true, &v);
+        break;
+    default: cpu_fault_ud(vp, i);
+    }
+    return next(vp, i);
+}
+
+int op_MOV_CR_R(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    uint64_t v;
+    switch (i->cc) {
+    case 0: v = vp->cr0; break;
+    case 2: v = vp->cr2; break;
+    case 3: v = vp->cr3; break;
+    case 4: v = vp->cr4; break;
+    case 8: cr8_exit(vp, i, false, &v); break;
+    default: cpu_fault_ud(vp, i);
+    }
+    wreg(vp, i->r1, vp->mode == MODE_64 ? 8 : 4, v);
+    return next(vp, i);
+}
+
+static unsigned dr_index(struct vcpu *vp, const struct insn *i)
+{
+    unsigned n = i->cc;
+    if (n == 4 || n == 5) {
+        if (vp->cr4 & CR4_DE)
+            cpu_fault_ud(vp, i);
+        n += 2;
+    }
+    if (n > 7)
+        cpu_fault_ud(vp, i);
+    return n;
+}
+
+int op_MOV_DR_W(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    unsigned n = dr_index(vp, i);
+    uint64_t v = vp->gpr[i->r1 >> 3];
+    if (vp->mode != MODE_64)
+        v = (uint32_t)v;
+    if ((n == 6 || n == 7) && (v >> 32))
+        cpu_fault_gp(vp, i, 0);
+    if (n == 6)
+        v = (v & 0x1e00f) | 0xffff0ff0;
+    else if (n == 7)
+        v = (v & 0xffff2bff) | 0x400;
+    vp->dr[n] = v;
+    return next(vp, i);
+}
+
+int op_MOV_DR_R(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    unsigned n = dr_index(vp, i);
+    wreg(vp, i->r1, vp->mode == MODE_64 ? 8 : 4, vp->dr[n]);
+    return next(vp, i);
+}
+
+int op_LMSW(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    uint64_t v = rm_rd(vp, i, i->r1, 2) & 0xf;
+    /* LMSW can set PE but never clear it. */
+    v |= vp->cr0 & CR0_PE;
+    write_cr0(vp, i, (vp->cr0 & ~0xfull) | v);
+    return next(vp, i);
+}
+
+int op_SMSW(struct vcpu *vp, const struct insn *i)
+{
+    if ((vp->cr4 & CR4_UMIP) && vp->cpl > 0)
+        cpu_fault_gp(vp, i, 0);
+    if (i->flags & IF_MEM)
+        mem_wr(vp, i, lin_of(vp, i), 2, vp->cr0 & 0xffff);
+    else
+        wreg(vp, i->r1, i->opsz, vp->cr0);
+    return H_NEXT;
+}
+
+int op_CLTS(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    vp->cr0 &= ~(uint64_t)CR0_TS;
+    return next(vp, i);
+}
+
+/* ---- segment registers ---- */
+int op_MOV_SEG_W(struct vcpu *vp, const struct insn *i)
+{
+    if (i->cc == SEG_CS || i->cc >= SEG_LDTR)
+        cpu_fault_ud(vp, i);
+    uint16_t sel = (i->flags & IF_MEM) ? (uint16_t)mem_rd(vp, i, lin_of(vp, i), 2)
+                                       : (uint16_t)vp->gpr[i->r1 >> 3];
+    uint32_t err;
+    int v = seg_load(vp, i->cc, sel, &err);
+    if (v)
+        cpu_fault(vp, i, (unsigned)v, true, err);
+    if (i->cc == SEG_SS)
+        vp->int_shadow = true; /* SDM MOV: loading SS blocks interrupts for one instruction */
+    return next(vp, i);
+}
+
+int op_MOV_SEG_R(struct vcpu *vp, const struct insn *i)
+{
+    uint16_t sel = vp->seg[i->cc].sel;
+    if (i->flags & IF_MEM)
+        mem_wr(vp, i, lin_of(vp, i), 2, sel);
+    else
+        wreg(vp, i->r1, i->opsz, sel);
+    return H_NEXT;
+}
+
+int op_LSEG(struct vcpu *vp, const struct insn *i)
+{
+    unsigned sz = i->opsz;
+    uint64_t off = mem_rd(vp, i, lin_of(vp, i), sz);
+    uint16_t sel = (uint16_t)mem_rd(vp, i, lin_seg(vp, i->seg, (ea_of(vp, i) + sz) & amask_tab[i->asz]), 2);
+    uint32_t err;
+    int v = seg_load(vp, i->cc, sel, &err);
+    if (v)
+        cpu_fault(vp, i, (unsigned)v, true, err);
+    wreg(vp, i->r1, sz, off);
+    if (i->cc == SEG_SS)
+        vp->int_shadow = true;
+    return next(vp, i);
+}
+
+int op_RDFSGS(struct vcpu *vp, const struct insn *i)
+{
+    if (vp->mode != MODE_64 || !(vp->cr4 & CR4_FSGSBASE))
+        cpu_fault_ud(vp, i);
+    wreg(vp, i->r1, i->opsz, vp->seg[i->cc ? SEG_GS : SEG_FS].base);
+    return H_NEXT;
+}
+
+int op_WRFSGS(struct vcpu *vp, const struct insn *i)
+{
+    if (vp->mode != MODE_64 || !(vp->cr4 & CR4_FSGSBASE))
+        cpu_fault_ud(vp, i);
+    uint64_t v = rreg(vp, i->r1, i->opsz);
+    struct paging_state ps;
+    paging_state_of(vp, &ps);
+    if (!mmu_canonical(&ps, v))
+        cpu_fault_gp(vp, i, 0);
+    unsigned s = i->cc ? SEG_GS : SEG_FS;
+    struct seg n = vp->seg[s];
+    n.base = v;
+    seg_commit(vp, s, &n);
+    return next(vp, i);
+}
+
+/* ---- MSRs, CPUID, time, randomness ---- */
+int op_RDMSR(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    sync_icount(vp, i);
+    uint32_t idx = (uint32_t)vp->gpr[REG_RCX];
+    uint64_t v = 0;
+    int r = msr_read(vp, idx, &v);
+    if (r == MSR_EXIT) {
+        if (!vp->env.exit)
+            cpu_fault_gp(vp, i, 0);
+        struct vmexit ex = {.reason = EXIT_REASON_MSR_READ};
+        ex.u.msr.index = idx;
+        exit_call(vp, i, &ex);
+        v = ex.u.msr.value;
+    } else if (r == MSR_GP) {
+        cpu_fault_gp(vp, i, 0);
+    }
+    vp->gpr[REG_RAX] = (uint32_t)v;
+    vp->gpr[REG_RDX] = v >> 32;
+    return next(vp, i);
+}
+
+int op_WRMSR(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    sync_icount(vp, i);
+    uint32_t idx = (uint32_t)vp->gpr[REG_RCX];
+    uint64_t v = (vp->gpr[REG_RDX] << 32) | (uint32_t)vp->gpr[REG_RAX];
+    int r = msr_write(vp, idx, v);
+    if (r == MSR_EXIT) {
+        if (!vp->env.exit)
+            cpu_fault_gp(vp, i, 0);
+        struct vmexit ex = {.reason = EXIT_REASON_MSR_WRITE};
+        ex.u.msr.index = idx;
+        ex.u.msr.value = v;
+        exit_call(vp, i, &ex);
+    } else if (r == MSR_GP) {
+        cpu_fault_gp(vp, i, 0);
+    }
+    return next(vp, i);
+}
+
+int op_CPUID(struct vcpu *vp, const struct insn *i)
+{
+    if (vp->env.exit) {
+        struct vmexit ex = {.reason = EXIT_REASON_CPUID};
+        exit_call(vp, i, &ex);
+    } else {
+        uint32_t out[4];
+        cpu_cpuid_default(vp, (uint32_t)vp->gpr[REG_RAX], (uint32_t)vp->gpr[REG_RCX], out);
+        vp->gpr[REG_RAX] = out[0];
+        vp->gpr[REG_RBX] = out[1];
+        vp->gpr[REG_RCX] = out[2];
+        vp->gpr[REG_RDX] = out[3];
+    }
+    return next(vp, i);
+}
+
+int op_RDTSC(struct vcpu *vp, const struct insn *i)
+{
+    if ((vp->cr4 & CR4_TSD) && vp->cpl > 0 && (vp->cr0 & CR0_PE))
+        cpu_fault_gp(vp, i, 0);
+    sync_icount(vp, i);
+    uint64_t t = cpu_get_tsc(vp);
+    vp->gpr[REG_RAX] = (uint32_t)t;
+    vp->gpr[REG_RDX] = t >> 32;
+    return H_NEXT;
+}
+
+int op_RDTSCP(struct vcpu *vp, const struct insn *i)
+{
+    op_RDTSC(vp, i);
+    vp->gpr[REG_RCX] = (uint32_t)vp->tsc_aux;
+    return H_NEXT;
+}
+
+int op_RDPID(struct vcpu *vp, const struct insn *i)
+{
+    wreg(vp, i->r1, vp->mode == MODE_64 ? 8 : 4, (uint32_t)vp->tsc_aux);
+    return H_NEXT;
+}
+
+/* xorshift128+, seeded per VP at creation: deterministic across runs. */
+int op_RDRAND(struct vcpu *vp, const struct insn *i)
+{
+    uint64_t s1 = vp->rng[0];
+    const uint64_t s0 = vp->rng[1];
+    vp->rng[0] = s0;
+    s1 ^= s1 << 23;
+    vp->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    wreg(vp, i->r1, i->opsz, vp->rng[1] + s0);
+    flags_put_arith(vp, FL_CF);
+    return H_NEXT;
+}
+
+/* ---- TLB, caches, misc ---- */
+int op_INVLPG(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    cpu_tlb_flush_va(vp, lin_of(vp, i));
+    return next(vp, i);
+}
+
+int op_INVPCID(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    uint64_t type = vp->gpr[i->r1 >> 3];
+    if (type > 3)
+        cpu_fault_gp(vp, i, 0);
+    if (type == 0) {
+        uint64_t va = mem_rd(vp, i, lin_seg(vp, i->seg, (ea_of(vp, i) + 8) & amask_tab[i->asz]), 8);
+        cpu_tlb_flush_va(vp, va);
+    } else {
+        cpu_tlb_flush_all(vp, type == 2);
+    }
+    return next(vp, i);
+}
+
+int op_WBINVD(struct vcpu *vp, const struct insn *i)
+{
+    need_cpl0(vp, i);
+    return next(vp, i);
+}
+
+int op_VMCALL(struct vcpu *vp, const struct insn *i)
+{
+    if (!vp->env.exit)
+        cpu_fault_ud(vp, i);
+    struct vmexit ex = {.reason = EXIT_REASON_VMCALL};
+    exit_call(vp, i, &ex);
+    return next(vp, i);
+}
+
+int op_XGETBV(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr4 & CR4_OSXSAVE))
+        cpu_fault_ud(vp, i);
+    if ((uint32_t)vp->gpr[REG_RCX] != 0)
+        cpu_fault_gp(vp, i, 0);
+    vp->gpr[REG_RAX] = (uint32_t)vp->xcr0;
+    vp->gpr[REG_RDX] = vp->xcr0 >> 32;
+    return H_NEXT;
+}
+
+int op_XSETBV(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr4 & CR4_OSXSAVE))
+        cpu_fault_ud(vp, i);
+    need_cpl0(vp, i);
+    uint64_t v = (vp->gpr[REG_RDX] << 32) | (uint32_t)vp->gpr[REG_RAX];
+    /* x87 must stay on; AVX needs SSE (SDM Vol 1 13.3). Only x87|SSE|AVX exist here. */
+    if ((uint32_t)vp->gpr[REG_RCX] != 0 || !(v & 1) || (v & ~7ull) || ((v & 4) && !(v & 2)))
+        cpu_fault_gp(vp, i, 0);
+    vp->xcr0 = v;
+    return next(vp, i);
+}
+
+int op_RDPMC(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr4 & CR4_PCE) && vp->cpl > 0 && (vp->cr0 & CR0_PE))
+        cpu_fault_gp(vp, i, 0);
+    vp->gpr[REG_RAX] = 0;
+    vp->gpr[REG_RDX] = 0;
+    return next(vp, i);
+}
+
+int op_MONITOR(struct vcpu *vp, const struct insn *i)
+{
+    cpu_fault_ud(vp, i); /* not advertised in CPUID */
+}
+
+int op_MWAIT(struct vcpu *vp, const struct insn *i)
+{
+    cpu_fault_ud(vp, i);
+}
+
+/* ---- LAR / LSL / VERR / VERW: ZF reports whether the selector passes ---- */
+static bool sel_visible(struct vcpu *vp, uint16_t sel, struct seg *s)
+{
+    if ((sel & 0xfffc) == 0)
+        return false;
+    uint64_t d[2];
+    uint32_t err;
+    if (desc_read(vp, sel, d, &err))
+        return false;
+    desc_to_seg(d, sel, s);
+    unsigned dpl = (s->attr >> 5) & 3;
+    bool conforming_code = (s->attr & 0x18) == 0x18 && (s->attr & 4);
+    return conforming_code || (dpl >= vp->cpl && dpl >= (sel & 3u));
+}
+
+static void set_zf(struct vcpu *vp, bool z)
+{
+    flags_set(vp, z ? FL_ZF : 0, FL_ZF);
+}
+
+int op_LAR(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
+        cpu_fault_ud(vp, i);
+    struct seg s;
+    uint16_t sel = (uint16_t)rm_rd(vp, i, i->r2, 2);
+    bool ok = sel_visible(vp, sel, &s);
+    if (ok && !(s.attr & 0x10)) {
+        unsigned t = s.attr & 0xf;
+        ok = t == 1 || t == 2 || t == 3 || t == 9 || t == 0xb || t == 0xc || t == 4 || t == 5;
+        if (vp->efer & EFER_LMA)
+            ok = t == 2 || t == 9 || t == 0xb || t == 0xc;
+    }
+    if (ok)
+        wreg(vp, i->r1, i->opsz, (uint64_t)(s.attr & 0xf0ff) << 8);
+    set_zf(vp, ok);
+    return H_NEXT;
+}
+
+int op_LSL(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
+        cpu_fault_ud(vp, i);
+    struct seg s;
+    uint16_t sel = (uint16_t)rm_rd(vp, i, i->r2, 2);
+    bool ok = sel_visible(vp, sel, &s);
+    if (ok && !(s.attr & 0x10)) {
+        unsigned t = s.attr & 0xf;
+        ok = t == 1 || t == 2 || t == 3 || t == 9 || t == 0xb;
+    }
+    if (ok)
+        wreg(vp, i->r1, i->opsz, s.limit);
+    set_zf(vp, ok);
+    return H_NEXT;
+}
+
+static int verx(struct vcpu *vp, const struct insn *i, bool write)
+{
+    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
+        cpu_fault_ud(vp, i);
+    struct seg s;
+    uint16_t sel = (uint16_t)rm_rd(vp, i, i->r1, 2);
+    bool ok = sel_visible(vp, sel, &s) && (s.attr & 0x10);
+    if (ok) {
+        bool code = s.attr & 8;
+        ok = write ? (!code && (s.attr & 2)) : (!code || (s.attr & 2));
+    }
+    set_zf(vp, ok);
+    return H_NEXT;
+}
+
+int op_VERR(struct vcpu *vp, const struct insn *i) { return verx(vp, i, false); }
+int op_VERW(struct vcpu *vp, const struct insn *i) { return verx(vp, i, true); }
