@@ -139,7 +139,8 @@ static uint8_t seg_of(ZydisRegister r)
 
 static bool is_fpu(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand *zo)
 {
-    switch (zi->meta.category) {
+    bool gp_known = mtab[zi->mnemonic].form != FM_NONE;
+    switch (gp_known ? ZYDIS_CATEGORY_INVALID : zi->meta.category) {
     case ZYDIS_CATEGORY_X87_ALU: case ZYDIS_CATEGORY_FCMOV: case ZYDIS_CATEGORY_MMX:
     case ZYDIS_CATEGORY_SSE: case ZYDIS_CATEGORY_AVX: case ZYDIS_CATEGORY_AVX2:
     case ZYDIS_CATEGORY_AVX2GATHER: case ZYDIS_CATEGORY_AVX512: case ZYDIS_CATEGORY_AES:

@@ -876,15 +876,36 @@ int lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t value)
         /* One 64-bit register; the destination is the full 32-bit x2APIC ID in 63:32. */
         if ((uint32_t)value & ~ICR_LO_MASK)
             return -1;
-        l->icr_lo = (uint32_t)value;
-        l->icr_hi = (uint32_t)(value >> 32);
-        send_ipi(l, l->icr_lo, l->icr_hi);
+        lapic_write_icr(l, value);
         return 0;
     }
     if ((value >> 32) || ((uint32_t)value & ~lapic_regs[idx].mask))
         return -1;
     reg_write(l, idx, (uint32_t)value);
     return 0;
+}
+
+void lapic_eoi(struct lapic *l) { do_eoi(l); }
+
+void lapic_write_icr(struct lapic *l, uint64_t value)
+{
+    if (lapic_is_x2apic(l)) {
+        l->icr_lo = (uint32_t)value & ICR_LO_MASK;
+        l->icr_hi = (uint32_t)(value >> 32);
+        send_ipi(l, l->icr_lo, l->icr_hi);
+        return;
+    }
+    reg_write(l, REG_ICR2, (uint32_t)(value >> 32));
+    reg_write(l, REG_ICR, (uint32_t)value);
+}
+
+uint64_t lapic_read_icr(const struct lapic *l) { return l->icr_lo | (uint64_t)l->icr_hi << 32; }
+uint32_t lapic_get_tpr(const struct lapic *l) { return l->tpr; }
+
+void lapic_set_tpr(struct lapic *l, uint32_t tpr)
+{
+    l->tpr = tpr & 0xFF;
+    update_intr(l);
 }
 
 /* ---- construction and reset ---- */

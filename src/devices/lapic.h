@@ -152,6 +152,15 @@ bool lapic_msr_handles(uint32_t msr);
 int lapic_msr_read(struct lapic *l, uint32_t msr, uint64_t *value);
 int lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t value);
 
+/* Mode-independent register access for the hypervisor's synthetic APIC MSRs (TLFS
+ * HV_X64_MSR_EOI/ICR/TPR). lapic_write_icr takes the x2APIC layout in x2APIC mode (destination
+ * in 63:32) and the xAPIC ICR2:ICR pair otherwise (destination in 63:56), and sends the IPI. */
+void lapic_eoi(struct lapic *l);
+void lapic_write_icr(struct lapic *l, uint64_t value);
+uint64_t lapic_read_icr(const struct lapic *l);
+uint32_t lapic_get_tpr(const struct lapic *l);
+void lapic_set_tpr(struct lapic *l, uint32_t tpr);
+
 /* CR8 is TPR[7:4] (SDM 10.8.6.1). */
 uint64_t lapic_get_cr8(const struct lapic *l);
 void lapic_set_cr8(struct lapic *l, uint64_t cr8);

@@ -45,6 +45,22 @@ static size_t console_rx(void *opaque, uint8_t *buf, size_t max)
 #endif
 }
 
+static bool console_wait(void *opaque)
+{
+    struct console *c = opaque;
+#if HAVE_POLL
+    if (!c->read_stdin || c->stdin_eof)
+        return false;
+    struct pollfd p = {.fd = 0, .events = POLLIN};
+    if (poll(&p, 1, -1) < 0)
+        return false;
+    return true;
+#else
+    (void)c;
+    return false;
+#endif
+}
+
 int console_open(struct console *c, struct machine_config *cfg, char *err, size_t errlen)
 {
     memset(c, 0, sizeof(*c));
@@ -66,6 +82,7 @@ int console_open(struct console *c, struct machine_config *cfg, char *err, size_
     }
     cfg->serial_tx = console_tx;
     cfg->serial_rx = console_rx;
+    cfg->serial_wait = console_wait;
     cfg->serial_opaque = c;
     return 0;
 }

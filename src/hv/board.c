@@ -207,7 +207,9 @@ int board_create(struct machine *m, char *err, size_t errlen)
     uart_init(&b->com1, UART_COM1_BASE, &m->clock, irq_router_line(&b->router, UART_COM1_IRQ), &com1);
     uart_init(&b->com2, UART_COM2_BASE, &m->clock, irq_router_line(&b->router, UART_COM2_IRQ), &com2);
     pit_init(&b->pit, &m->clock, irq_router_line(&b->router, 0));
-    struct rtc_config rc = {m->mem.low_size, m->mem.ram_size - m->mem.low_size, m->cfg.rtc_host};
+    struct rtc_config rc = {.ram_below_4g = m->mem.low_size,
+                            .ram_above_4g = m->mem.ram_size - m->mem.low_size,
+                            .host_time = m->cfg.rtc_host};
     rtc_init(&b->rtc, &m->clock, irq_router_line(&b->router, RTC_IRQ), &rc);
     i8042_init(&b->kbc, irq_router_line(&b->router, I8042_KBD_IRQ),
                irq_router_line(&b->router, I8042_AUX_IRQ), &b->sysctl);

@@ -27,7 +27,7 @@ int machine_status_for(enum machine_stop why, int debug_code)
     switch (why) {
     case MSTOP_NONE:
     case MSTOP_POWEROFF: return HVEMU_EXIT_POWEROFF;
-    case MSTOP_DEBUG_EXIT: return ((debug_code << 1) | 1) & 0xff;
+    case MSTOP_DEBUG_EXIT: return debug_code & 0xff; /* the device computed (v << 1) | 1 */
     case MSTOP_SHUTDOWN: return HVEMU_EXIT_SHUTDOWN;
     case MSTOP_LIMIT: return HVEMU_EXIT_LIMIT;
     case MSTOP_RESET: return HVEMU_EXIT_RESET;
@@ -153,6 +153,9 @@ int machine_run(struct machine *m)
             if (woken)
                 continue;
             if (deadline == UINT64_MAX) {
+                /* Only host input can wake the guest now (a shell waiting on its console). */
+                if (m->cfg.serial_wait && m->cfg.serial_wait(m->cfg.serial_opaque))
+                    continue;
                 machine_request_stop(m, MSTOP_DEADLOCK, 0);
                 break;
             }

@@ -43,6 +43,9 @@ struct machine_config {
      * and may be NULL. */
     void (*serial_tx)(void *opaque, uint8_t byte);
     size_t (*serial_rx)(void *opaque, uint8_t *buf, size_t max);
+    /* Blocks until host input may be there; false once input has ended (or never exists).
+     * Called only when every VP is idle with no timer armed, so it never delays guest time. */
+    bool (*serial_wait)(void *opaque);
     void *serial_opaque;
     const char *hv_spec;  /* --hv: "on", "off", or a list of enlightenments (NULL = on) */
     unsigned smp;

@@ -62,7 +62,7 @@ enum file_kind { F_NONE, F_MISSING, F_DIR, F_UNREADABLE, F_CORRUPT_ELF, F_TRUNC_
 struct cli_case {
     const char *name;
     enum file_kind file;
-    const char *args[6]; /* "@" is replaced by the file's path */
+    const char *args[6]; /* "@" is replaced by the file's path, "%NAME" by the guest image NAME */
     int status;
     const char *want; /* substring of the one stderr line ("@" = the file's path) */
 };
@@ -72,7 +72,7 @@ static const struct cli_case cases[] = {
     {"missing file, positional", F_MISSING, {"@"}, ST_USAGE, "@"},
     {"directory as image", F_DIR, {"--kernel", "@"}, ST_USAGE, "@"},
     {"unreadable file", F_UNREADABLE, {"--kernel", "@"}, ST_USAGE, "@"},
-    {"missing initrd", F_MISSING, {"--initrd", "@"}, ST_USAGE, "@"},
+    {"missing initrd", F_MISSING, {"--kernel", "%default.elf", "--initrd", "@"}, ST_USAGE, "@"},
     {"unknown option", F_NONE, {"--bogus-option"}, ST_USAGE, "--bogus-option"},
     {"unknown short option", F_NONE, {"-Z"}, ST_USAGE, "-Z"},
     {"option missing its argument", F_NONE, {"--mem"}, ST_USAGE, "mem"},
@@ -118,9 +118,9 @@ static char *make_file(enum file_kind k)
         return p;
     }
     case F_CORRUPT_ELF:
-        memset(buf, 0xEE, 64);
-        memcpy(buf, "\x7f" "ELF\x02\x01\x01", 7);
-        return hv_temp_file(buf, 64);
+        make_elf64(buf, 16);
+        put64(buf + 32, 0x100000); /* e_phoff far past the end of the file */
+        return hv_temp_file(buf, 0x1010);
     case F_TRUNC_BZ:
         return hv_temp_file(buf, make_truncated_bzimage(buf));
     case F_BIG_BSS:
@@ -144,8 +144,14 @@ Test(cli, bad_input_matrix)
         const struct cli_case *c = &cases[i];
         char *path = make_file(c->file);
         const char *args[8] = {0};
-        for (unsigned j = 0; j < 6 && c->args[j]; j++)
+        char rom[1024];
+        for (unsigned j = 0; j < 6 && c->args[j]; j++) {
             args[j] = strcmp(c->args[j], "@") ? c->args[j] : path;
+            if (c->args[j][0] == '%') {
+                hv_rom_path(rom, sizeof(rom), c->args[j] + 1);
+                args[j] = rom;
+            }
+        }
         const char *want = strcmp(c->want, "@") ? c->want : path;
         struct run r;
         hv_run(&r, TIMEOUT, args);

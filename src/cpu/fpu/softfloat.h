@@ -131,6 +131,12 @@ f80 f80_fscale(f80 a, f80 b, sf_status *st); /* ST0 * 2^trunc(ST1) */
  * *fsw_cc receives C0/C1/C2/C3 in FSW positions (bits 8, 9, 10, 14); the caller merges them. */
 f80 f80_fprem(f80 a, f80 b, bool ieee, uint16_t *fsw_cc, sf_status *st);
 
+/* FLD1/FLDL2T/FLDL2E/FLDPI/FLDLG2/FLDLN2/FLDZ: the constant rounded with the current RC
+ * (SDM Vol 1 8.3.4), without raising PE. */
+enum { SF_CONST_ONE, SF_CONST_L2T, SF_CONST_L2E, SF_CONST_PI, SF_CONST_LG2, SF_CONST_LN2,
+       SF_CONST_ZERO };
+f80 f80_load_const(int which, const sf_status *st);
+
 /* FXAM classes in FSW C3/C2/C0 encoding (C3 = bit 2, C2 = bit 1, C0 = bit 0 of this value). */
 enum {
     SF_CLASS_UNSUPPORTED = 0, SF_CLASS_NAN = 1, SF_CLASS_NORMAL = 2, SF_CLASS_INFINITY = 3,

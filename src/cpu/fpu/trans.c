@@ -175,7 +175,10 @@ static f80 trig(f80 abits, trig_kind kind, bool *out_of_range, sf_status *st)
             r = xf_neg(r);
         break;
     default:
-        r = (quad & 1) ? xf_neg(xf_div(c, s)) : xf_div(s, c);
+        if (t.exp < -40) /* tan t = t + t^3/3 + ...: sin/cos would cancel the t^3 term away */
+            r = xf_add(t, xf_div_int(xf_mul(xf_mul(t, t), t), 3));
+        else
+            r = (quad & 1) ? xf_neg(xf_div(c, s)) : xf_div(s, c);
         r.sign ^= a.sign;
         break;
     }

@@ -1,4 +1,4 @@
-/* x87-only operations on f80: FXTRACT, FSCALE, FPREM/FPREM1. */
+/* x87-only operations on f80: FXTRACT, FSCALE, FPREM/FPREM1, constant loads. */
 #include "cpu/fpu/sf_internal.h"
 
 #define FMT (&sf_fmt_f80)
@@ -138,4 +138,26 @@ f80 f80_fprem(f80 abits, f80 bbits, bool ieee, uint16_t *fsw_cc, sf_status *st)
         return sf_zero(FMT, a.sign);
     int sh = clz64(r);
     return sf_round_pack(FMT, 64, st, sign, r_exp - sh, u128_make(r << sh, 0));
+}
+
+/* The constants to 128 bits (value = hi:lo / 2^127 * 2^exp), generated with integer series. */
+static const struct {
+    uint64_t hi, lo;
+    int32_t exp;
+} x87_consts[] = {
+    [SF_CONST_ONE] = { 0x8000000000000000ull, 0, 0 },
+    [SF_CONST_L2T] = { 0xD49A784BCD1B8AFEull, 0x492BF6FF4DAFDB4Cull, 1 },
+    [SF_CONST_L2E] = { 0xB8AA3B295C17F0BBull, 0xBE87FED0691D3E88ull, 0 },
+    [SF_CONST_PI] = { 0xC90FDAA22168C234ull, 0xC4C6628B80DC1CD1ull, 1 },
+    [SF_CONST_LG2] = { 0x9A209A84FBCFF798ull, 0x8F8959AC0B7C9178ull, -2 },
+    [SF_CONST_LN2] = { 0xB17217F7D1CF79ABull, 0xC9E3B39803F2F6AFull, -1 },
+};
+
+f80 f80_load_const(int which, const sf_status *st)
+{
+    if (which < 0 || which >= SF_CONST_ZERO)
+        return sf_zero(FMT, false);
+    sf_status tmp = *st; /* rounding only: no flags, no C1 */
+    return sf_round_pack(FMT, 64, &tmp, false, x87_consts[which].exp,
+                         u128_make(x87_consts[which].hi, x87_consts[which].lo));
 }

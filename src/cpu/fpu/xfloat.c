@@ -148,5 +148,8 @@ f80 xf_to_f80(xf a, sf_status *st)
 {
     if (xf_is_zero(a))
         return sf_zero(&sf_fmt_f80, a.sign);
+    /* The hardware flags PE on every non-zero transcendental result, even exact ones such as
+     * F2XM1(1) or FYL2X(8, 1) (host-checked). */
+    st->flags |= SF_PE;
     return sf_round_pack(&sf_fmt_f80, 64, st, a.sign, a.exp, a.m);
 }

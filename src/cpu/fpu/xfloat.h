@@ -26,6 +26,6 @@ xf xf_div(xf a, xf b);
 xf xf_div_int(xf a, int64_t n);
 xf xf_sqrt(xf a);
 int xf_cmp_abs(xf a, xf b);
-f80 xf_to_f80(xf a, sf_status *st); /* round with the caller's mode, 64-bit precision */
+f80 xf_to_f80(xf a, sf_status *st); /* round with the caller's mode, 64-bit precision; PE */
 
 #endif

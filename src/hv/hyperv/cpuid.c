@@ -56,7 +56,7 @@ bool hv_cpuid(struct hv_partition *p, struct hv_vp *vp, uint32_t leaf, uint32_t 
          * so no second hypervisor signature (e.g. KVM's at 0x40000100) is ever seen. */
         break;
     }
-    HV_TRACE(p, "hv: vp%u cpuid 0x%08x -> %08x %08x %08x %08x", vp ? vp->index : 0, leaf, out[0],
+    HV_TRACE(p, "vp%u cpuid 0x%08x -> %08x %08x %08x %08x", vp ? vp->index : 0, leaf, out[0],
              out[1], out[2], out[3]);
     (void)subleaf;
     return true;

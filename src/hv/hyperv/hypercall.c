@@ -201,7 +201,7 @@ enum hv_call_action hv_hypercall(struct hv_partition *p, struct hv_vp *vp, struc
         return HV_CALL_UD;
     /* TLFS 3.2: only CPL 0 in protected or long mode may call; others get #UD. */
     if (!r->pe || r->v86 || r->cpl != 0) {
-        HV_TRACE(p, "hv: vp%u hypercall from cpl %u%s%s -> #UD", vp->index, r->cpl,
+        HV_TRACE(p, "vp%u hypercall from cpl %u%s%s -> #UD", vp->index, r->cpl,
                  r->pe ? "" : " real mode", r->v86 ? " v86" : "");
         return HV_CALL_UD;
     }
@@ -222,10 +222,10 @@ enum hv_call_action hv_hypercall(struct hv_partition *p, struct hv_vp *vp, struc
         const char *name = hv_call_name((uint16_t)control) ? hv_call_name((uint16_t)control)
                                                             : "unknown";
         if (o.action == HV_CALL_UD)
-            hv_tracef(p, "hv: vp%u hypercall %s (0x%04x) xmm input not offered -> #UD", vp->index,
+            hv_tracef(p, "vp%u hypercall %s (0x%04x) xmm input not offered -> #UD", vp->index,
                       name, (unsigned)(control & 0xFFFF));
         else
-            hv_tracef(p, "hv: vp%u hypercall %s (0x%04x)%s control 0x%llx in 0x%llx out 0x%llx -> %s "
+            hv_tracef(p, "vp%u hypercall %s (0x%04x)%s control 0x%llx in 0x%llx out 0x%llx -> %s "
                          "reps %u%s", vp->index, name, (unsigned)(control & 0xFFFF),
                       (control & HV_HC_FAST) ? " fast" : "", (unsigned long long)control,
                       (unsigned long long)a0, (unsigned long long)a1,

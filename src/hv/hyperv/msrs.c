@@ -399,7 +399,7 @@ static int msr_crash_ctl_write(struct hv_partition *p, struct hv_vp *vp, uint32_
             r.msg_len = (uint32_t)len;
         }
     }
-    HV_TRACE(p, "hv: vp%u crash P0-P4 %llx %llx %llx %llx %llx ctl %llx", vp->index,
+    HV_TRACE(p, "vp%u crash P0-P4 %llx %llx %llx %llx %llx ctl %llx", vp->index,
              (unsigned long long)r.p[0], (unsigned long long)r.p[1], (unsigned long long)r.p[2],
              (unsigned long long)r.p[3], (unsigned long long)r.p[4], (unsigned long long)v);
     if (p->ops.request_stop)
@@ -453,9 +453,9 @@ int hv_msr_read(struct hv_partition *p, struct hv_vp *vp, uint32_t index, uint64
     if (d && d->read && hv_has(p, d->feature))
         rc = d->read(p, vp, index, value);
     if (rc)
-        HV_TRACE(p, "hv: vp%u rdmsr %s (0x%08x) -> #GP", vp->index, trace_name(index), index);
+        HV_TRACE(p, "vp%u rdmsr %s (0x%08x) -> #GP", vp->index, trace_name(index), index);
     else
-        HV_TRACE(p, "hv: vp%u rdmsr %s (0x%08x) -> 0x%llx", vp->index, trace_name(index), index,
+        HV_TRACE(p, "vp%u rdmsr %s (0x%08x) -> 0x%llx", vp->index, trace_name(index), index,
                  (unsigned long long)*value);
     return rc;
 }
@@ -468,7 +468,7 @@ int hv_msr_write(struct hv_partition *p, struct hv_vp *vp, uint32_t index, uint6
     int rc = -1;
     if (d && d->write && hv_has(p, d->feature))
         rc = d->write(p, vp, index, value);
-    HV_TRACE(p, "hv: vp%u wrmsr %s (0x%08x) <- 0x%llx%s", vp->index, trace_name(index), index,
+    HV_TRACE(p, "vp%u wrmsr %s (0x%08x) <- 0x%llx%s", vp->index, trace_name(index), index,
              (unsigned long long)value, rc ? " -> #GP" : "");
     return rc;
 }

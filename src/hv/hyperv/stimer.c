@@ -29,7 +29,7 @@ static void expire(struct hv_stimer *t, uint64_t now_ref)
 {
     struct hv_vp *vp = t->vp;
     struct hv_partition *p = vp->p;
-    HV_TRACE(p, "hv: vp%u stimer%u expired at %llu (due %llu)%s", vp->index, t->index,
+    HV_TRACE(p, "vp%u stimer%u expired at %llu (due %llu)%s", vp->index, t->index,
              (unsigned long long)now_ref, (unsigned long long)t->exp_ref,
              is_direct(t) ? " direct" : "");
     if (is_direct(t)) {

@@ -34,7 +34,7 @@ static void sint_raise(struct hv_vp *vp, unsigned sint)
     uint64_t s = vp->sint[sint];
     if (s & HV_SINT_MASKED)
         return;
-    HV_TRACE(p, "hv: vp%u sint%u interrupt vector 0x%02x%s", vp->index, sint, HV_SINT_VECTOR(s),
+    HV_TRACE(p, "vp%u sint%u interrupt vector 0x%02x%s", vp->index, sint, HV_SINT_VECTOR(s),
              (s & HV_SINT_AUTO_EOI) ? " auto-eoi" : "");
     if (p->ops.inject)
         p->ops.inject(p->ops.opaque, vp->index, HV_SINT_VECTOR(s), (s & HV_SINT_AUTO_EOI) != 0);
@@ -99,7 +99,7 @@ void hv_synic_scan(struct hv_vp *vp, unsigned sint)
     }
     if (n > 1)
         slot[HV_MSG_OFF_FLAGS] |= HV_MESSAGE_PENDING;
-    HV_TRACE(p, "hv: vp%u sint%u message 0x%08x delivered%s", vp->index, sint,
+    HV_TRACE(p, "vp%u sint%u message 0x%08x delivered%s", vp->index, sint,
              get32(slot + HV_MSG_OFF_TYPE), n > 1 ? " (more pending)" : "");
     sint_raise(vp, sint);
 }
@@ -149,7 +149,7 @@ uint16_t hv_synic_set_event(struct hv_vp *vp, unsigned sint, unsigned flag)
         return HV_STATUS_INVALID_SYNIC_STATE;
     uint8_t *byte = vp->siefp_page + sint * (HV_EVENT_FLAGS_PER_SINT / 8) + flag / 8;
     uint8_t bit = (uint8_t)(1u << (flag % 8));
-    HV_TRACE(vp->p, "hv: vp%u sint%u event flag %u%s", vp->index, sint, flag,
+    HV_TRACE(vp->p, "vp%u sint%u event flag %u%s", vp->index, sint, flag,
              (*byte & bit) ? " (already set)" : "");
     if (*byte & bit)
         return HV_STATUS_SUCCESS;

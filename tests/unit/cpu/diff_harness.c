@@ -45,6 +45,7 @@ unsigned diff_cases(void)
 struct diff_case {
     uint8_t code[48];
     unsigned len;
+    unsigned insn_len; /* without the SETcc suffix */
     uint64_t gpr[16];
     uint64_t rflags;
     unsigned size; /* bytes */
@@ -391,6 +392,7 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     put_le(p + n, imm, imm_len);
     n += imm_len;
     c->len = n;
+    c->insn_len = n;
     if (riprel) {
         uint64_t d = f->compat ? addr : addr - (x->insn_va + n);
         put_le(p + disp_at, d, 4);
@@ -455,7 +457,9 @@ static void report_mismatch(struct diff_ctx *x, const char *family, const struct
     bool ok = ZYAN_SUCCESS(ZydisDisassembleIntel(f->compat ? ZYDIS_MACHINE_MODE_LONG_COMPAT_32
                                                             : ZYDIS_MACHINE_MODE_LONG_64,
                                                  x->insn_va, c->code, c->len, &dis));
-    printf("   = %s   at rip=%016" PRIx64 " (then f4)\n", ok ? dis.text : "?", x->insn_va);
+    printf("   = %s%s   at rip=%016" PRIx64 " (then f4)\n", ok ? dis.text : "?",
+           c->len > c->insn_len ? " + SETcc of each defined flag (OF CF ZF SF PF) into r11b..r15b" : "",
+           x->insn_va);
     dump_regs("input", c->gpr, c->rflags);
     if (nvec >= 0)
         printf("    native: exception vector %d\n", nvec);
@@ -669,7 +673,7 @@ unsigned diff_run_family(const char *family, const struct diff_form *forms, unsi
     x->buf_gpa = dg_map_va(&x->g, x->buf_va);
     x->insn_gpa64 = dg_map_va(&x->g, x->insn_va64);
     x->insn_gpa32 = x->insn_va32 ? dg_map_va(&x->g, x->insn_va32) : UINT64_MAX;
-    unsigned fails = 0;
+    unsigned fails = 0, forms_run = 0, forms_ok = 0, forms_gated = 0;
     if (x->buf_gpa == UINT64_MAX || x->insn_gpa64 == UINT64_MAX ||
         ((x->insn_va64 + 64) & ~0x1fffffull) != (x->insn_va64 & ~0x1fffffull)) {
         printf("[diff] %s: cannot map the host buffers into the guest\n", family);
@@ -687,9 +691,11 @@ unsigned diff_run_family(const char *family, const struct diff_form *forms, unsi
         memset(&st, 0, sizeof(st));
         x->dumps = 0;
         bool gated = !native_has_feature((enum native_feature)f->feature);
+        unsigned fails_before = fails;
         if (f->compat && (!native_exec_compat_ok(x->nx) || x->insn_gpa32 == UINT64_MAX)) {
             printf("[diff] %-8s %-22s skipped (no 32-bit code below 4 GiB on this host)\n",
                    family, f->name);
+            forms_gated++;
             continue;
         }
         for (unsigned s = 0; !gated && s < 4; s++)
@@ -699,7 +705,12 @@ unsigned diff_run_family(const char *family, const struct diff_form *forms, unsi
                         fails++;
         print_stats(family, f, &st, gated);
         fflush(stdout);
+        forms_gated += gated;
+        forms_run += !gated;
+        forms_ok += !gated && fails == fails_before;
     }
+    printf("[diff] family %s: %u/%u forms agree with the host, %u skipped, %u mismatching cases\n",
+           family, forms_ok, forms_run, forms_gated, fails);
     fflush(stdout);
 out:
     dg_destroy(&x->g);

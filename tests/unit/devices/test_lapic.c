@@ -446,3 +446,74 @@ Test(lapic, mmio_partial_reads)
     cr_assert(lapic_msr_handles(0x1B) && lapic_msr_handles(0x6E0) && lapic_msr_handles(0x8FF));
     cr_assert(!lapic_msr_handles(0x900) && !lapic_msr_handles(0x10));
 }
+
+/* The hypervisor's synthetic APIC MSRs reach these, in both modes. */
+Test(lapic, hypervisor_register_access)
+{
+    struct rig r;
+    rig_init(&r);
+    for (unsigned i = 0; i < NCPU; i++)
+        lapic_mmio_write(&r.l[i], SVR, 0x1FF, 4);
+    lapic_write_icr(&r.l[0], (2ull << 56) | 0x4061); /* xAPIC: destination in 63:56 */
+    cr_assert_eq(lapic_pending_vector(&r.l[2]), 0x61);
+    cr_assert_eq(lapic_read_icr(&r.l[0]), (2ull << 56) | 0x4061);
+    cr_assert_eq(lapic_msr_write(&r.l[1], MSR_IA32_APIC_BASE, APIC_BASE_X2), 0);
+    lapic_write_icr(&r.l[1], (3ull << 32) | 0x4062); /* x2APIC: destination in 63:32 */
+    cr_assert_eq(lapic_pending_vector(&r.l[3]), 0x62);
+    lapic_set_tpr(&r.l[2], 0x70);
+    cr_assert_eq(lapic_get_tpr(&r.l[2]), 0x70);
+    cr_assert_eq(lapic_pending_vector(&r.l[2]), -1);
+    lapic_set_tpr(&r.l[2], 0);
+    cr_assert_eq(lapic_ack(&r.l[2]), 0x61);
+    lapic_eoi(&r.l[2]);
+    cr_assert_eq(lapic_get_ppr(&r.l[2]), 0);
+    cr_assert_eq(r.last_eoi_hook, 0x61);
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Random guest register traffic on four LAPICs: nothing may crash or hang, and every INTR line
+ * the CPUs were given must match the LAPIC's own view. */
+Test(lapic, random_guest_io_is_harmless)
+{
+    static const unsigned sizes[4] = { 1, 2, 4, 8 };
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        struct rig r;
+        rig_init(&r);
+        uint64_t s = seed * 0x9E3779B97F4A7C15ull;
+        for (unsigned n = 0; n < 20000; n++) {
+            uint64_t x = xorshift(&s), v = xorshift(&s);
+            struct lapic *l = &r.l[x & 3];
+            switch ((x >> 2) & 7) {
+            case 0: lapic_mmio_read(l, (x >> 8) & 0x1FFF, sizes[(x >> 5) & 3]); break;
+            case 1:
+            case 2: lapic_mmio_write(l, (x >> 8) & 0x3F0, v, 4); break;
+            case 3: lapic_msr_write(l, 0x800 + ((x >> 8) & 0xFF), v & (x & 32 ? ~0ull : 0xFFFFF)); break;
+            case 4: {
+                uint64_t out;
+                lapic_msr_read(l, 0x800 + ((x >> 8) & 0xFF), &out);
+                if (x & 0x10000)
+                    lapic_msr_write(l, MSR_IA32_APIC_BASE, (v & 0xC00) | LAPIC_DEFAULT_BASE);
+                else
+                    lapic_msr_write(l, MSR_IA32_TSC_DEADLINE, v & 0xFFFFF);
+                break;
+            }
+            case 5: lapic_set_irr(l, (uint8_t)v, v & 256); break;
+            case 6:
+                if (lapic_ack(l) >= 0 || (x & 0x100))
+                    lapic_eoi(l);
+                break;
+            default: vclock_advance_to(&r.clock, vclock_now(&r.clock) + (v & 0xFFFF)); break;
+            }
+            for (unsigned i = 0; i < NCPU; i++)
+                cr_assert_eq(r.vp[i].intr, lapic_has_intr(&r.l[i]), "seed %llu step %u cpu %u",
+                             (unsigned long long)seed, n, i);
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 #include "devices/i8254.h"
 
-enum op { END, OUT, IN, ADV, EDGES, LEVEL, ZERO, GATE, OUTPIN };
+enum op { END, OUT, IN, ADV, EDGES, LEVEL, ZERO, GATE, OUTPIN, OUT0 };
 struct step { enum op op; uint64_t a, b; };
 struct pit_case { const char *name; struct step s[24]; };
 
@@ -17,8 +17,11 @@ static const struct pit_case cases[] = {
     {"mode 3: 10 IRQ0 edges in 10 ms", {{OUT, 0x43, 0x36}, {OUT, 0x40, 1193 & 0xff},
         {OUT, 0x40, 1193 >> 8}, {ZERO, 0, 0}, {ADV, 10 * MS, 0}, {EDGES, 10, 0}}},
     {"mode 3: square wave halves", {{OUT, 0x43, 0x36}, {OUT, 0x40, 100}, {OUT, 0x40, 0},
-        {ADV, 40 * US, 0}, {LEVEL, 1, 0}, {ADV, 45 * US, 0}, {LEVEL, 0, 0}, {ADV, 85 * US, 0},
-        {LEVEL, 1, 0}}},
+        {ADV, 30 * US, 0}, {OUT0, 1, 0}, {ADV, 40 * US, 0}, {LEVEL, 1, 0}, {OUT0, 1, 0},
+        {ADV, 45 * US, 0}, {LEVEL, 0, 0}, {OUT0, 0, 0}, {ADV, 80 * US, 0}, {OUT0, 0, 0},
+        {ADV, 85 * US, 0}, {LEVEL, 1, 0}, {OUT0, 1, 0}}},
+    {"mode 3: count decrements by two", {{OUT, 0x43, 0x36}, {OUT, 0x40, 1000 & 0xff},
+        {OUT, 0x40, 1000 >> 8}, {ADV, 83810, 0}, {IN, 0x40, 800 & 0xff}, {IN, 0x40, 800 >> 8}}},
     {"mode 2: count 0 means 65536", {{OUT, 0x43, 0x34}, {OUT, 0x40, 0}, {OUT, 0x40, 0},
         {ZERO, 0, 0}, {ADV, 54 * MS, 0}, {EDGES, 0, 0}, {ADV, 56 * MS, 0}, {EDGES, 1, 0}}},
     {"mode 0: one shot after count", {{OUT, 0x43, 0x30}, {OUT, 0x40, 100}, {OUT, 0x40, 0},
@@ -106,6 +109,9 @@ Test(pit, scripts)
                 break;
             case OUTPIN:
                 cr_expect_eq(pit_get_out(&pit, 2), s->a != 0, "%s: step %u OUT2", k->name, i);
+                break;
+            case OUT0:
+                cr_expect_eq(pit_get_out(&pit, 0), s->a != 0, "%s: step %u OUT0", k->name, i);
                 break;
             default:
                 break;

@@ -256,10 +256,10 @@ Test(hv_hypercall, trace_line)
     fake_trace_on(f);
     put_u64(f, GPA_IN + 16, 1);
     call_slow(f, 0, HC(FLUSH_SPACE), GPA_IN, 0);
-    cr_expect_str_eq(f->last_trace, "hv: vp0 hypercall HvFlushVirtualAddressSpace (0x0002) control "
+    cr_expect_str_eq(f->last_trace, "vp0 hypercall HvFlushVirtualAddressSpace (0x0002) control "
                                     "0x2 in 0x200000 out 0x0 -> HV_STATUS_SUCCESS reps 0");
     call_slow(f, 0, HC(0x1234), 0, 0);
-    cr_expect_str_eq(f->last_trace, "hv: vp0 hypercall unknown (0x1234) control 0x1234 in 0x0 out "
+    cr_expect_str_eq(f->last_trace, "vp0 hypercall unknown (0x1234) control 0x1234 in 0x0 out "
                                     "0x0 -> HV_STATUS_INVALID_HYPERCALL_CODE reps 0");
     cr_expect_str_eq(hv_call_name(0x15), "HvCallSendSyntheticClusterIpiEx");
     cr_expect_null(hv_call_name(0x1234));

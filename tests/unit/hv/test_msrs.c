@@ -318,10 +318,10 @@ Test(hv_msrs, trace_lines_name_the_msr)
     struct fake_host *f = fake_create(NULL, 1);
     fake_trace_on(f);
     wrmsr_ok(f, 0, 0x40000000, 5);
-    cr_expect_str_eq(f->last_trace, "hv: vp0 wrmsr HV_X64_MSR_GUEST_OS_ID (0x40000000) <- 0x5");
+    cr_expect_str_eq(f->last_trace, "vp0 wrmsr HV_X64_MSR_GUEST_OS_ID (0x40000000) <- 0x5");
     uint64_t v;
     hv_msr_read(f->p, fake_vp(f, 0), 0x40000070, &v);
-    cr_expect_str_eq(f->last_trace, "hv: vp0 rdmsr HV_X64_MSR_EOI (0x40000070) -> #GP");
+    cr_expect_str_eq(f->last_trace, "vp0 rdmsr HV_X64_MSR_EOI (0x40000070) -> #GP");
     hv_set_trace(f->p, NULL);
     unsigned n = f->ntrace;
     wrmsr_ok(f, 0, 0x40000000, 6);
