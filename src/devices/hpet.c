@@ -47,19 +47,25 @@ static void set_irq(struct hpet *h, int irq, int level)
         h->irq.set_irq(h->irq.opaque, (unsigned)irq, level);
 }
 
-/* Level mode: the line is high while the status bit is set and the timer may interrupt. */
-static void update_level(struct hpet_timer *t)
+/* Level mode: a line is high while any timer routed to it has its status bit set, its
+ * interrupt enabled and the HPET running (timers may share a line). */
+static void sync_lines(struct hpet *h)
 {
-    struct hpet *h = t->hpet;
-    int want = -1;
-    if (enabled(h) && (t->config & HPET_TN_LEVEL) && (t->config & HPET_TN_ENABLE) &&
-        ((h->isr >> t->index) & 1))
-        want = timer_irq(t);
-    if (want == t->asserted_irq)
-        return;
-    set_irq(h, t->asserted_irq, 0);
-    t->asserted_irq = want;
-    set_irq(h, want, 1);
+    uint32_t want = 0;
+    if (enabled(h)) {
+        for (unsigned i = 0; i < HPET_NUM_TIMERS; i++) {
+            const struct hpet_timer *t = &h->timers[i];
+            int irq = timer_irq(t);
+            if ((t->config & HPET_TN_LEVEL) && (t->config & HPET_TN_ENABLE) &&
+                ((h->isr >> i) & 1) && irq >= 0)
+                want |= 1u << irq;
+        }
+    }
+    uint32_t diff = want ^ h->lines_high;
+    h->lines_high = want;
+    for (int irq = 0; irq < 32; irq++)
+        if ((diff >> irq) & 1)
+            set_irq(h, irq, (int)((want >> irq) & 1));
 }
 
 static void timer_interrupt(struct hpet_timer *t)
@@ -68,12 +74,15 @@ static void timer_interrupt(struct hpet_timer *t)
     if (t->config & HPET_TN_LEVEL) {
         /* Spec 2.3.7: status is set even when the timer's interrupt is disabled. */
         h->isr |= 1ull << t->index;
-        update_level(t);
+        sync_lines(h);
         return;
     }
     if (!(t->config & HPET_TN_ENABLE))
         return;
     int irq = timer_irq(t);
+    /* An edge on a line another timer holds high is absorbed, as on a wired-OR line. */
+    if (irq < 0 || ((h->lines_high >> irq) & 1))
+        return;
     set_irq(h, irq, 1);
     set_irq(h, irq, 0);
 }
@@ -181,16 +190,13 @@ static void config_write(struct hpet *h, uint64_t v)
         h->base_ns = now;
     if ((old ^ v) & HPET_CFG_LEGACY && h->irq.set_legacy)
         h->irq.set_legacy(h->irq.opaque, (v & HPET_CFG_LEGACY) != 0);
-    for (unsigned i = 0; i < HPET_NUM_TIMERS; i++) {
-        struct hpet_timer *t = &h->timers[i];
-        if ((old ^ v) & HPET_CFG_ENABLE) {
-            if (v & HPET_CFG_ENABLE)
-                timer_retarget(t);
-            else
-                vtimer_cancel(h->clock, &t->vt);
-        }
-        update_level(t);
+    for (unsigned i = 0; i < HPET_NUM_TIMERS && ((old ^ v) & HPET_CFG_ENABLE); i++) {
+        if (v & HPET_CFG_ENABLE)
+            timer_retarget(&h->timers[i]);
+        else
+            vtimer_cancel(h->clock, &h->timers[i].vt);
     }
+    sync_lines(h);
 }
 
 static void timer_config_write(struct hpet_timer *t, uint64_t v)
@@ -206,7 +212,7 @@ static void timer_config_write(struct hpet_timer *t, uint64_t v)
         }
         timer_retarget(t);
     }
-    update_level(t);
+    sync_lines(t->hpet);
 }
 
 static void timer_cmp_write(struct hpet_timer *t, uint64_t mask, uint64_t val)
@@ -250,8 +256,7 @@ void hpet_mmio_write(struct hpet *h, gpa_t offset, uint64_t value, unsigned size
     case HPET_REG_ISR:
         /* Write 1 to clear a level-triggered timer's status. */
         h->isr &= ~(val & mask);
-        for (unsigned i = 0; i < HPET_NUM_TIMERS; i++)
-            update_level(&h->timers[i]);
+        sync_lines(h);
         return;
     case HPET_REG_COUNTER:
         /* Spec 2.3.5: software writes the counter only while it is halted. */
@@ -289,8 +294,6 @@ void hpet_reset(struct hpet *h)
     for (unsigned i = 0; i < HPET_NUM_TIMERS; i++) {
         struct hpet_timer *t = &h->timers[i];
         vtimer_cancel(h->clock, &t->vt);
-        set_irq(h, t->asserted_irq, 0);
-        t->asserted_irq = -1;
         t->config = TN_CAPS;
         t->cmp = ~0ull; /* spec 2.3.8: comparators reset to all ones */
         t->period = 0;
@@ -298,6 +301,7 @@ void hpet_reset(struct hpet *h)
     }
     h->config = 0;
     h->isr = 0;
+    sync_lines(h);
     h->counter_base = 0;
     h->base_ns = vclock_now(h->clock);
     if (was_legacy && h->irq.set_legacy)
@@ -313,7 +317,6 @@ void hpet_init(struct hpet *h, struct vclock *clock, const struct hpet_irq_ops *
     for (unsigned i = 0; i < HPET_NUM_TIMERS; i++) {
         h->timers[i].hpet = h;
         h->timers[i].index = i;
-        h->timers[i].asserted_irq = -1;
         vtimer_init(&h->timers[i].vt, timer_fire, &h->timers[i]);
     }
     hpet_reset(h);

@@ -60,7 +60,6 @@ struct hpet_timer {
     uint64_t config, cmp, period;
     uint64_t target;       /* main-counter value of the next match, when target_valid */
     bool target_valid;
-    int asserted_irq;      /* level-mode line held high, or -1 */
     struct vtimer vt;
 };
 
@@ -71,6 +70,7 @@ struct hpet {
     /* The counter reads counter_base + (now - base_ns) / 10 while enabled, counter_base
      * while halted. */
     uint64_t counter_base, base_ns;
+    uint32_t lines_high;   /* lines held high by level-mode timers (bit = IRQ/GSI) */
     struct hpet_timer timers[HPET_NUM_TIMERS];
 };
 

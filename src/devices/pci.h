@@ -44,7 +44,7 @@ void pci_reset(struct pci_host *h);
 int pci_register(struct pci_host *h, struct iobus *bus);
 /* Plug a function in at devfn (slot << 3 | function). Returns 0, or -1 if taken/out of range. */
 int pci_add_function(struct pci_host *h, unsigned devfn, struct pci_function *fn);
-/* Config access as mechanism #1 performs it (also for the ACPI/ MMCONFIG paths later). */
+/* Config access as mechanism #1 performs it; a later MMCONFIG window can call these too. */
 uint32_t pci_config_read(struct pci_host *h, unsigned bus, unsigned devfn, unsigned reg,
                          unsigned size);
 void pci_config_write(struct pci_host *h, unsigned bus, unsigned devfn, unsigned reg,

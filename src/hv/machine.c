@@ -103,6 +103,7 @@ static bool vp_runnable(struct machine *m, unsigned i)
 
 int machine_run(struct machine *m)
 {
+    unsigned idle_waits = 0;
     while (m->stop == MSTOP_NONE) {
         uint64_t start = vclock_now(&m->clock);
         uint64_t budget = MACHINE_QUANTUM;
@@ -141,6 +142,8 @@ int machine_run(struct machine *m)
             if (why == CPU_STOP_SHUTDOWN)
                 machine_request_stop(m, MSTOP_SHUTDOWN, 0);
         }
+        if (ran)
+            idle_waits = 0;
         if (ran && longest > 0) {
             vclock_advance_to(&m->clock, start + longest * VCLOCK_NS_PER_INSN);
         } else if (m->stop == MSTOP_NONE) {
@@ -154,7 +157,10 @@ int machine_run(struct machine *m)
                 continue;
             if (deadline == UINT64_MAX) {
                 /* Only host input can wake the guest now (a shell waiting on its console). */
-                if (m->cfg.serial_wait && m->cfg.serial_wait(m->cfg.serial_opaque))
+                /* A guest that never drains its UART would make the wait return at once
+                 * forever: after a few fruitless wake-ups it counts as halted for good. */
+                if (idle_waits++ < 100 && m->cfg.serial_wait &&
+                    m->cfg.serial_wait(m->cfg.serial_opaque))
                     continue;
                 machine_request_stop(m, MSTOP_DEADLOCK, 0);
                 break;

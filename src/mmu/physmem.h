@@ -26,7 +26,7 @@ struct phys_region {
 /* Low RAM ends where the PCI/device hole starts; the rest of RAM is placed from 4 GiB up. */
 #define PHYS_LOWMEM_END 0xC0000000ull
 #define PHYS_HIGHMEM_BASE 0x100000000ull
-#define PHYS_MAX_REGIONS 64
+#define PHYS_MAX_REGIONS 256 /* 2 SynIC overlays per VP, 64 VPs, plus devices */
 
 /* Called when a write hits a page that holds decoded code, before the write lands. */
 typedef void (*code_write_fn)(void *opaque, gpa_t page);

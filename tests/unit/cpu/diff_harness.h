@@ -76,6 +76,7 @@ struct diff_form {
     uint8_t vex_pp;  /* VEX.pp: 0 none, 1 66, 2 F3, 3 F2 */
     uint8_t byte_rm; /* r/m is a byte register whatever the operand size (MOVZX, CRC32, SETcc) */
     uint8_t compat;  /* runs in compatibility mode (32-bit code segment), no REX */
+    uint8_t emu_xor; /* harness self-test only: hvemu runs opcode ^ emu_xor (must mismatch) */
     uint16_t undef;  /* flags the SDM leaves undefined */
 };
 

@@ -207,7 +207,38 @@ static inline void s_fisttp32(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = 
 static inline void s_fisttp64(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = (uint64_t)f80_to_i64(a, true, st); }
 static inline void s_fst32(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = f80_to_f32(a, st); }
 static inline void s_fst64(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = f80_to_f64(a, st); }
+static inline void s_fld1(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_ONE, st); }
+static inline void s_fldl2t(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_L2T, st); }
+static inline void s_fldl2e(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_L2E, st); }
+static inline void s_fldpi(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_PI, st); }
+static inline void s_fldlg2(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_LG2, st); }
+static inline void s_fldln2(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_LN2, st); }
+static inline void s_fldz(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_ZERO, st); }
 static inline void s_fld32(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f32_to_f80((f32)a.mant, st); }
 static inline void s_fld64(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f64_to_f80(a.mant, st); }
+
+/* Transcendentals: FSIN/FCOS/FPTAN report C2 (operand out of range) in sw. */
+static inline void s_fsin(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    bool oor;
+    o->r[0] = f80_sin(a, &oor, st);
+    o->sw = oor ? FSW_C2 : 0;
+}
+static inline void s_fcos(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    bool oor;
+    o->r[0] = f80_cos(a, &oor, st);
+    o->sw = oor ? FSW_C2 : 0;
+}
+static inline void s_fptan(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    bool oor;
+    o->r[0] = f80_tan(a, &oor, st);
+    o->sw = oor ? FSW_C2 : 0;
+}
+static inline void s_f2xm1(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_f2xm1(a, st); }
+static inline void s_fpatan(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_atan2(b, a, st); }
+static inline void s_fyl2x(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_fyl2x(a, b, st); }
+static inline void s_fyl2xp1(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_fyl2xp1(a, b, st); }
 
 #endif

@@ -10,22 +10,17 @@
 #define CASES_PER_MODE 1500
 #define MAX_ULPS 1
 
-typedef struct trans_out {
-    f80 r;
-    uint16_t sw;
-} trans_out;
-
 #define X87_PRE "fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\tfldt %[b]\n\tfldt %[a]\n\t"
 #define X87_CLOBBER "st", "st(1)", "st(2)", "memory"
 
 /* One-operand ops leave ST0; FPTAN leaves tan in ST1 under the pushed 1.0; FPATAN/FYL2X*
  * pop once, leaving the result in ST0. Every variant empties the stack again. */
 #define HOST_T(name, insn, tail)                                                                  \
-    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, trans_out *o)            \
+    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)            \
     {                                                                                           \
         uint16_t sv;                                                                            \
         __asm__ volatile(X87_PRE insn "\n\tfnstsw %[sw]\n\t" tail "\n\tfldcw %[sv]"             \
-                         : [r] "=m"(o->r), [sw] "=m"(o->sw), [sv] "+m"(sv)                      \
+                         : [r] "=m"(o->r[0]), [sw] "=m"(o->sw), [sv] "+m"(sv)                      \
                          : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw)                               \
                          : X87_CLOBBER);                                                        \
     }
@@ -40,7 +35,7 @@ HOST_T(fyl2x, "fyl2x", TAIL_POP)
 HOST_T(fyl2xp1, "fyl2xp1", TAIL_POP)
 
 /* FPTAN pushes 1.0 only when in range: check C2 before deciding what to pop. */
-static void host_fptan(const f80 *a, const f80 *b, uint16_t cw, trans_out *o)
+static void host_fptan(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)
 {
     uint16_t sv;
     f80 top;
@@ -49,40 +44,17 @@ static void host_fptan(const f80 *a, const f80 *b, uint16_t cw, trans_out *o)
                      : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw)
                      : X87_CLOBBER);
     if (o->sw & FSW_C2) {
-        o->r = top;
+        o->r[0] = top;
         __asm__ volatile("fstp %%st(0)" ::: X87_CLOBBER);
         return;
     }
-    __asm__ volatile("fstpt %[r]\n\tfstp %%st(0)" : [r] "=m"(o->r) : : X87_CLOBBER);
+    __asm__ volatile("fstpt %[r]\n\tfstp %%st(0)" : [r] "=m"(o->r[0]) : : X87_CLOBBER);
 }
-
-static void s_fsin(f80 a, f80 b, sf_status *st, trans_out *o)
-{
-    bool oor;
-    o->r = f80_sin(a, &oor, st);
-    o->sw = oor ? FSW_C2 : 0;
-}
-static void s_fcos(f80 a, f80 b, sf_status *st, trans_out *o)
-{
-    bool oor;
-    o->r = f80_cos(a, &oor, st);
-    o->sw = oor ? FSW_C2 : 0;
-}
-static void s_fptan(f80 a, f80 b, sf_status *st, trans_out *o)
-{
-    bool oor;
-    o->r = f80_tan(a, &oor, st);
-    o->sw = oor ? FSW_C2 : 0;
-}
-static void s_f2xm1(f80 a, f80 b, sf_status *st, trans_out *o) { o->r = f80_f2xm1(a, st); }
-static void s_fpatan(f80 a, f80 b, sf_status *st, trans_out *o) { o->r = f80_atan2(b, a, st); }
-static void s_fyl2x(f80 a, f80 b, sf_status *st, trans_out *o) { o->r = f80_fyl2x(a, b, st); }
-static void s_fyl2xp1(f80 a, f80 b, sf_status *st, trans_out *o) { o->r = f80_fyl2xp1(a, b, st); }
 
 typedef struct trans_op {
     const char *name;
-    void (*host)(const f80 *a, const f80 *b, uint16_t cw, trans_out *o);
-    void (*soft)(f80 a, f80 b, sf_status *st, trans_out *o);
+    void (*host)(const f80 *a, const f80 *b, uint16_t cw, x87_res *o);
+    void (*soft)(f80 a, f80 b, sf_status *st, x87_res *o);
     int a_lo, a_hi; /* ST0 exponent range (unbiased) for in-domain operands */
     bool a_positive;
     int a_max_exp; /* finite ST0 with a larger exponent is outside the SDM domain: skipped */
@@ -143,7 +115,7 @@ Test(softfloat_host_trans, error_bound)
                 if ((a.sign_exp & 0x7FFF) != 0x7FFF && (a.mant >> 63) && ae > op->a_max_exp)
                     continue; /* result undefined by the SDM (the host returns ST0) */
                 uint16_t cw = (uint16_t)(0x37F | (rc << 10));
-                trans_out want, got;
+                x87_res want, got;
                 memset(&want, 0, sizeof want);
                 memset(&got, 0, sizeof got);
                 op->host(&a, &b, cw, &want);
@@ -154,8 +126,8 @@ Test(softfloat_host_trans, error_bound)
                 /* C2 reports FSIN/FCOS/FPTAN range; the other ops leave it undefined. */
                 uint16_t wflags = want.sw & (SF_ALL_EXC | (op->a_max_exp > 64 && k < 3 ? FSW_C2 : 0));
                 uint16_t gflags = (uint16_t)(got.sw | st.flags);
-                bool same = want.r.mant == got.r.mant && want.r.sign_exp == got.r.sign_exp;
-                uint64_t d = same ? 0 : ulp_distance(want.r, got.r);
+                bool same = want.r[0].mant == got.r[0].mant && want.r[0].sign_exp == got.r[0].sign_exp;
+                uint64_t d = same ? 0 : ulp_distance(want.r[0], got.r[0]);
                 bool ok;
                 if (same) {
                     exact++;
@@ -163,7 +135,7 @@ Test(softfloat_host_trans, error_bound)
                 } else {
                     /* Approximations: accept MAX_ULPS apart, flags other than PE/UE equal
                      * (UE follows the last-place difference at the denormal edge). */
-                    ok = is_finite_nonzero(want.r) && is_finite_nonzero(got.r) &&
+                    ok = is_finite_nonzero(want.r[0]) && is_finite_nonzero(got.r[0]) &&
                          d <= MAX_ULPS &&
                          (wflags & ~(SF_PE | SF_UE)) == (gflags & ~(SF_PE | SF_UE));
                 }
@@ -176,9 +148,9 @@ Test(softfloat_host_trans, error_bound)
                                 "FAIL %s a=%04x:%016llx b=%04x:%016llx fcw=%#x: host "
                                 "%04x:%016llx sw=%#x; soft %04x:%016llx sw=%#x\n",
                                 op->name, a.sign_exp, (unsigned long long)a.mant, b.sign_exp,
-                                (unsigned long long)b.mant, cw, want.r.sign_exp,
-                                (unsigned long long)want.r.mant, wflags, got.r.sign_exp,
-                                (unsigned long long)got.r.mant, gflags);
+                                (unsigned long long)b.mant, cw, want.r[0].sign_exp,
+                                (unsigned long long)want.r[0].mant, wflags, got.r[0].sign_exp,
+                                (unsigned long long)got.r[0].mant, gflags);
                     op_fails++;
                 }
             }

@@ -97,11 +97,32 @@ HOST_FST(fst64, uint64_t, "fstpl")
                          : [v] "m"(v), [cw] "m"(cw)                                             \
                          : X87_CLOBBER);                                                        \
     }
+/* Constant loads: rounding control applies, operands unused. */
+#define HOST_FLDC(name, insn)                                                                     \
+    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)               \
+    {                                                                                           \
+        uint16_t sv;                                                                            \
+        (void)a;                                                                                \
+        (void)b;                                                                                \
+        __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t" insn "\n\t"              \
+                         "fnstsw %[sw]\n\tfstpt %[r0]\n\tfldcw %[sv]"                           \
+                         : [r0] "=m"(o->r[0]), [sw] "=m"(o->sw), [sv] "+m"(sv)                  \
+                         : [cw] "m"(cw)                                                         \
+                         : X87_CLOBBER);                                                        \
+    }
+HOST_FLDC(fld1, "fld1")
+HOST_FLDC(fldl2t, "fldl2t")
+HOST_FLDC(fldl2e, "fldl2e")
+HOST_FLDC(fldpi, "fldpi")
+HOST_FLDC(fldlg2, "fldlg2")
+HOST_FLDC(fldln2, "fldln2")
+HOST_FLDC(fldz, "fldz")
+
 HOST_FLD(fld32, uint32_t, "flds")
 HOST_FLD(fld64, uint64_t, "fldl")
 
 /* Operand shapes: G generic f80, N b near a, S small scale factor, I near-integer range,
- * R f32/f64 exponent range, P remainder pairs, F f32 bits, D f64 bits. */
+ * R f32/f64 exponent range, P remainder pairs, F f32 bits, D f64 bits, K no operand. */
 typedef struct x87_op {
     const char *name;
     x87_host_fn host;
@@ -135,6 +156,13 @@ typedef struct x87_op {
 #define UNMASK_fst64 false
 #define UNMASK_fld32 false
 #define UNMASK_fld64 false
+#define UNMASK_fld1 false
+#define UNMASK_fldl2t false
+#define UNMASK_fldl2e false
+#define UNMASK_fldpi false
+#define UNMASK_fldlg2 false
+#define UNMASK_fldln2 false
+#define UNMASK_fldz false
 static const x87_op x87_ops[] = {
     OP(fadd, 'N', FSW_C1, true),    OP(fsub, 'N', FSW_C1, true),      OP(fmul, 'G', FSW_C1, true),
     OP(fdiv, 'G', FSW_C1, true),    OP(fsqrt, 'G', FSW_C1, true),     OP(frndint, 'I', FSW_C1, false),
@@ -145,7 +173,9 @@ static const x87_op x87_ops[] = {
     OP(fxtract, 'G', 0, false),     OP(fist16, 'I', FSW_C1, false),   OP(fist32, 'I', FSW_C1, false),
     OP(fist64, 'I', FSW_C1, false), OP(fisttp16, 'I', 0, false),      OP(fisttp32, 'I', 0, false),
     OP(fisttp64, 'I', 0, false),    OP(fst32, 'R', FSW_C1, false),    OP(fst64, 'R', FSW_C1, false),
-    OP(fld32, 'F', 0, false),       OP(fld64, 'D', 0, false),
+    OP(fld32, 'F', 0, false),       OP(fld64, 'D', 0, false),       OP(fld1, 'K', FSW_C1, false),
+    OP(fldl2t, 'K', FSW_C1, false), OP(fldl2e, 'K', FSW_C1, false), OP(fldpi, 'K', FSW_C1, false),
+    OP(fldlg2, 'K', FSW_C1, false), OP(fldln2, 'K', FSW_C1, false), OP(fldz, 'K', FSW_C1, false),
 };
 
 static f80 with_exp(sfgen *g, f80 v, int32_t e)
@@ -210,8 +240,9 @@ static int run_x87_op(const x87_op *op, uint64_t seed, unsigned *cases)
     static const uint8_t pcs[] = { SF_PREC_24, SF_PREC_53, SF_PREC_64 };
     int fails = 0;
     *cases = 0;
+    int per_mode = op->shape == 'K' ? 16 : CASES_PER_MODE; /* constants: nothing to vary */
     for (int rc = 0; rc < 4; rc++) {
-        for (int i = 0; i < CASES_PER_MODE; i++) {
+        for (int i = 0; i < per_mode; i++) {
             f80 a, b;
             gen_pair(&g, op->shape, &a, &b);
             uint8_t pc = op->all_pc ? pcs[sfgen_below(&g, 3)] : SF_PREC_64;

@@ -204,3 +204,27 @@ Test(loader_multiboot, module_too_big_is_refused)
     free(rd);
     free(img);
 }
+
+Test(loader_multiboot, elf64_with_header_uses_program_headers_and_32bit_entry)
+{
+    /* GRUB-style: a Multiboot header inside an ELF64 still enters in 32-bit protected mode. */
+    uint8_t code[32] = {0};
+    put32(code, 0x1BADB002);
+    put32(code + 4, 3);
+    put32(code + 8, (uint32_t)(0u - 0x1BADB002u - 3u));
+    code[12] = 0xF4;
+    uint8_t img[0x1100];
+    struct elf_spec s = {true, 62, 2, 0x20000C, 0x200000, 0x200000, code, sizeof(code), 0x10, 1};
+    size_t len = build_elf(img, sizeof(img), &s);
+    struct physmem pm;
+    struct boot_entry e;
+    char err[256];
+    cr_assert_eq(try_load(&pm, TEST_RAM, img, len, NULL, &e, err, sizeof(err)), 0, "%s", err);
+    cr_expect_eq(e.kind, IMAGE_MULTIBOOT);
+    cr_expect_eq(e.mode, BOOT_PROT32);
+    cr_expect_eq(e.rip, 0x20000C);
+    cr_expect_eq(e.rax, 0x2BADB002);
+    cr_expect_eq(e.cr3, 0);
+    cr_expect_eq(memcmp(gp(&pm, 0x200000, sizeof(code)), code, sizeof(code)), 0);
+    physmem_destroy(&pm);
+}
