@@ -44,7 +44,15 @@ int main(uint32_t mb_info)
     printf("hypervisor present: %s\n", hv ? "yes" : "no");
     if (hv) {
         vendor_string(0x40000000, vendor, true);
-        printf("hypervisor vendor: %s (max leaf 0x%x)\n", vendor, cpuid(0x40000000, 0).eax);
+        uint32_t max_hv = cpuid(0x40000000, 0).eax;
+        printf("hypervisor vendor: %s (max leaf 0x%x)\n", vendor, max_hv);
+        if (max_hv >= 0x40000003) {
+            /* TLFS 2.4: interface signature, then the partition privilege mask (EAX/EBX). */
+            uint32_t sig = cpuid(0x40000001, 0).eax;
+            char s[5] = {(char)sig, (char)(sig >> 8), (char)(sig >> 16), (char)(sig >> 24), 0};
+            struct cpuid_regs f = cpuid(0x40000003, 0);
+            printf("hypervisor interface: %s, privileges 0x%08x%08x\n", s, f.ebx, f.eax);
+        }
     }
 
     /* Volatile inputs keep the compiler from folding the checks away. */

@@ -776,6 +776,25 @@ static void mmio_write_op(void *dev, gpa_t offset, uint64_t value, unsigned size
 
 const struct mmio_ops lapic_mmio_ops = { mmio_read_op, mmio_write_op };
 
+static uint64_t bus_mmio_read(void *dev, gpa_t offset, unsigned size)
+{
+    struct apic_bus *bus = dev;
+    if (bus->current >= bus->count)
+        return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+    return lapic_mmio_read(bus->lapics[bus->current], offset, size);
+}
+
+static void bus_mmio_write(void *dev, gpa_t offset, uint64_t value, unsigned size)
+{
+    struct apic_bus *bus = dev;
+    if (bus->current < bus->count)
+        lapic_mmio_write(bus->lapics[bus->current], offset, value, size);
+}
+
+const struct mmio_ops apic_bus_mmio_ops = { bus_mmio_read, bus_mmio_write };
+
+void apic_bus_set_current(struct apic_bus *bus, unsigned index) { bus->current = index; }
+
 /* ---- MSRs ---- */
 
 bool lapic_msr_handles(uint32_t msr)
@@ -935,7 +954,6 @@ void lapic_reset(struct lapic *l)
 {
     l->apic_base = LAPIC_DEFAULT_BASE | APIC_BASE_EN | (l->apic_base & APIC_BASE_BSP);
     l->id = l->initial_id;
-    l->tsc_offset = 0;
     reset_registers(l);
     /* Firmware leaves the BSP's LINT0 in ExtINT mode (virtual wire A); with no firmware in
      * front of a directly booted kernel the platform does it, as QEMU does, so PIC interrupts

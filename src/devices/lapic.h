@@ -112,6 +112,7 @@ struct apic_bus {
     unsigned count;
     void *eoi_opaque;
     void (*eoi_broadcast)(void *opaque, uint8_t vector); /* level-triggered EOI, e.g. ioapic_eoi */
+    unsigned current;     /* LAPIC that apic_bus_mmio_ops reaches: the running VP's */
 };
 
 void apic_bus_init(struct apic_bus *bus);
@@ -128,6 +129,12 @@ unsigned apic_bus_deliver_msi(struct apic_bus *bus, uint64_t address, uint32_t d
  * the bus). */
 void apic_bus_pic_intr(void *opaque, unsigned irq, int level);
 struct lapic *apic_bus_find(const struct apic_bus *bus, uint32_t apic_id);
+/* The xAPIC page as one MMIO region for every VP (dev = struct apic_bus *): accesses reach the
+ * LAPIC last named by apic_bus_set_current(), which the machine calls whenever it switches VPs
+ * (one host thread runs them all). A guest that relocates its APIC base needs the machine to
+ * map this region at the new lapic_mmio_base() too. */
+extern const struct mmio_ops apic_bus_mmio_ops;
+void apic_bus_set_current(struct apic_bus *bus, unsigned index);
 
 /* Construction: attaches to bus (index = attach order). Returns 0, or -1 if the bus is full. */
 int lapic_init(struct lapic *l, struct apic_bus *bus, struct vclock *clock,

@@ -5,6 +5,7 @@
 
 #include "hv/board_priv.h"
 #include "hv/exits.h"
+#include "hv/host_ports.h"
 
 static struct board *board_of(struct machine *m)
 {
@@ -105,6 +106,41 @@ static void lapic_eoi_to_hv(void *opaque, uint8_t vector)
     hv_apic_eoi_notify(b->hv, hv_partition_vp(b->hv, l->index), vector);
 }
 
+static uint16_t echo_message(void *opaque, uint32_t conn, unsigned from_vp, uint32_t type,
+                             const void *payload, uint32_t len)
+{
+    struct machine *m = opaque;
+    if (m->cfg.trace & TRACE_HV)
+        fprintf(m->trace_out, "hv: host port %u: message type 0x%x, %u bytes from vp%u; echoing\n",
+                conn, type, len, from_vp);
+    return hv_post_message_to_guest(board_of(m)->hv, from_vp, HVEMU_ECHO_SINT, type, payload, len);
+}
+
+static uint16_t echo_event(void *opaque, uint32_t conn, unsigned from_vp, uint16_t flag)
+{
+    struct machine *m = opaque;
+    if (m->cfg.trace & TRACE_HV)
+        fprintf(m->trace_out, "hv: host port %u: event flag %u from vp%u; echoing\n", conn, flag, from_vp);
+    return hv_signal_event_to_guest(board_of(m)->hv, from_vp, HVEMU_ECHO_SINT, flag);
+}
+
+static int create_ports(struct machine *m, struct board *b)
+{
+    const struct hv_port_desc ports[] = {
+        {.type = HV_PORT_MESSAGE, .sint = HVEMU_ECHO_SINT, .host_message = echo_message, .host_opaque = m},
+        {.type = HV_PORT_EVENT, .sint = HVEMU_ECHO_SINT, .flag_count = 2048, .host_event = echo_event,
+         .host_opaque = m},
+        {.type = HV_PORT_MESSAGE, .target_vp = 0, .sint = HVEMU_LOOP_SINT},
+        {.type = HV_PORT_EVENT, .target_vp = 0, .sint = HVEMU_LOOP_SINT, .base_flag = 0, .flag_count = 64},
+    };
+    static const uint32_t ids[] = {HVEMU_CONN_ECHO_MESSAGE, HVEMU_CONN_ECHO_EVENT,
+                                   HVEMU_CONN_LOOP_MESSAGE, HVEMU_CONN_LOOP_EVENT};
+    for (size_t i = 0; i < ARRAY_SIZE(ports); i++)
+        if (hv_port_create(b->hv, ids[i], &ports[i]))
+            return -1;
+    return 0;
+}
+
 int board_hv_create(struct machine *m, struct board *b, char *err, size_t errlen)
 {
     struct hv_config cfg;
@@ -128,6 +164,10 @@ int board_hv_create(struct machine *m, struct board *b, char *err, size_t errlen
     b->hv = hv_partition_create(&cfg, &b->hv_ops, &m->mem, &m->clock, m->nvcpus);
     if (!b->hv) {
         snprintf(err, errlen, "cannot create the hypervisor partition");
+        return -1;
+    }
+    if (create_ports(m, b)) {
+        snprintf(err, errlen, "cannot create the hypervisor's host ports");
         return -1;
     }
     if (m->cfg.trace & TRACE_HV) {

@@ -92,6 +92,11 @@ void machine_destroy(struct machine *m)
 
 static bool vp_runnable(struct machine *m, unsigned i)
 {
+    if (m->wait_sipi[i]) {
+        if (!(cpu_pending_events(m->vcpu[i]) & (CPU_EV_SIPI | CPU_EV_INIT)))
+            return false;
+        m->wait_sipi[i] = false;
+    }
     if (!cpu_is_halted(m->vcpu[i]))
         return true;
     if (board_vp_wakeable(m, i)) {
@@ -141,6 +146,8 @@ int machine_run(struct machine *m)
                 longest = used;
             if (why == CPU_STOP_SHUTDOWN)
                 machine_request_stop(m, MSTOP_SHUTDOWN, 0);
+            else if (why == CPU_STOP_WAIT_SIPI)
+                m->wait_sipi[i] = true;
         }
         if (ran)
             idle_waits = 0;
@@ -152,7 +159,7 @@ int machine_run(struct machine *m)
             board_poll(m);
             bool woken = false;
             for (unsigned i = 0; i < m->nvcpus; i++)
-                woken |= !cpu_is_halted(m->vcpu[i]) || board_vp_wakeable(m, i);
+                woken |= vp_runnable(m, i);
             if (woken)
                 continue;
             if (deadline == UINT64_MAX) {

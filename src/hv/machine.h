@@ -80,6 +80,7 @@ struct machine {
     struct machine_devices *dev;
     void *trace_out;           /* FILE * for --trace lines */
     unsigned current_vp;       /* the VP inside cpu_run: LAPIC MMIO goes to its APIC */
+    bool wait_sipi[MACHINE_MAX_VCPUS]; /* an AP in wait-for-SIPI: idle until INIT/SIPI */
     enum machine_stop stop;
     int exit_status;
     uint64_t total_insns;

@@ -116,7 +116,26 @@ xf xf_div(xf a, xf b)
     return xf_norm(sign, a.exp - b.exp, q);
 }
 
-xf xf_div_int(xf a, int64_t n) { return xf_div(a, xf_from_int(n)); }
+xf xf_div_int(xf a, int64_t n)
+{
+    /* Short division by a small positive integer: 192 quotient bits, top 128 kept. */
+    if (xf_is_zero(a) || n <= 0 || (uint64_t)n > a.m.hi)
+        return xf_div(a, xf_from_int(n));
+    uint64_t d = (uint64_t)n, r;
+    uint64_t q2 = a.m.hi / d;
+    uint64_t q1 = div128by64(a.m.hi % d, a.m.lo, d, &r);
+    uint64_t q0 = div128by64(r, 0, d, &r);
+    int sh = clz64(q2);
+    u128 m = u128_make(q2, q1);
+    if (sh) {
+        m = u128_shl(m, sh);
+        m.lo |= q0 >> (64 - sh);
+        q0 <<= sh;
+    }
+    m.lo |= (q0 | r) != 0;
+    xf out = { a.sign, a.exp - sh, m };
+    return out;
+}
 
 xf xf_sqrt(xf a)
 {

@@ -65,3 +65,42 @@ static const struct diff_form muldiv_forms[] = {
 DIFF_FAMILY_TEST(alu, alu_forms)
 DIFF_FAMILY_TEST(unary, unary_forms)
 DIFF_FAMILY_TEST(muldiv, muldiv_forms)
+
+/* LOCK on memory destinations (atomic in hardware; one VP here), and on a register
+ * destination, where it is #UD (SDM Vol 2 LOCK). */
+#define LOCK_FORMS(nm, k, u)                                                                \
+    {.name = "lock " nm " m,r", .sizes = SALL, .prefix = 0xF0, .op8 = (k) * 8,              \
+     .op = (k) * 8 + 1, .enc = E_RM_R, .mem = M_MEM, .undef = (u)},                         \
+    {.name = "lock " nm " m,imm8", .sizes = SWDQ, .prefix = 0xF0, .op = 0x83,               \
+     .enc = E_RM_EXT, .ext = (k), .imm = I_8, .mem = M_MEM, .undef = (u)},
+#define ALU_LOCKABLE(X)                                                                     \
+    X("add", 0, 0) X("or", 1, LOGIC_UNDEF) X("adc", 2, 0) X("sbb", 3, 0)                    \
+    X("and", 4, LOGIC_UNDEF) X("sub", 5, 0) X("xor", 6, LOGIC_UNDEF)
+
+static const struct diff_form lock_forms[] = {
+    ALU_LOCKABLE(LOCK_FORMS)
+    {.name = "lock inc m", .sizes = SALL, .prefix = 0xF0, .op8 = 0xFE, .op = 0xFF,
+     .enc = E_RM_EXT, .ext = 0, .mem = M_MEM},
+    {.name = "lock dec m", .sizes = SALL, .prefix = 0xF0, .op8 = 0xFE, .op = 0xFF,
+     .enc = E_RM_EXT, .ext = 1, .mem = M_MEM},
+    {.name = "lock not m", .sizes = SALL, .prefix = 0xF0, .op8 = 0xF6, .op = 0xF7,
+     .enc = E_RM_EXT, .ext = 2, .mem = M_MEM},
+    {.name = "lock neg m", .sizes = SALL, .prefix = 0xF0, .op8 = 0xF6, .op = 0xF7,
+     .enc = E_RM_EXT, .ext = 3, .mem = M_MEM},
+    {.name = "lock xadd m,r", .sizes = SALL, .prefix = 0xF0, .map = 1, .op8 = 0xC0, .op = 0xC1,
+     .enc = E_RM_R, .mem = M_MEM},
+    {.name = "lock cmpxchg m,r", .sizes = SALL, .prefix = 0xF0, .map = 1, .op8 = 0xB0,
+     .op = 0xB1, .enc = E_RM_R, .mem = M_MEM, .gen = G_CMPXCHG},
+    {.name = "lock xchg m,r", .sizes = SALL, .prefix = 0xF0, .op8 = 0x86, .op = 0x87,
+     .enc = E_RM_R, .mem = M_MEM},
+    {.name = "lock bts m,r", .sizes = SWDQ, .prefix = 0xF0, .map = 1, .op = 0xAB, .enc = E_RM_R,
+     .mem = M_MEM, .gen = G_BT, .undef = DF_OF | DF_SF | DF_AF | DF_PF},
+    {.name = "lock btc m,imm8", .sizes = SWDQ, .prefix = 0xF0, .map = 1, .op = 0xBA,
+     .enc = E_RM_EXT, .ext = 7, .imm = I_8, .mem = M_MEM, .undef = DF_OF | DF_SF | DF_AF | DF_PF},
+    {.name = "lock add r,r (#UD)", .sizes = SALL, .prefix = 0xF0, .op8 = 0x00, .op = 0x01,
+     .enc = E_RM_R, .mem = M_REG},
+    {.name = "lock cmp m,r (#UD)", .sizes = SALL, .prefix = 0xF0, .op8 = 0x38, .op = 0x39,
+     .enc = E_RM_R, .mem = M_MEM},
+};
+
+DIFF_FAMILY_TEST(lock, lock_forms)

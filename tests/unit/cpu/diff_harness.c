@@ -13,7 +13,7 @@
 
 #define BUF_VA 0x10000000ull /* preferred native (and guest-virtual) address of the data buffer */
 #define BUF_SIZE 0x10000u
-#define CMP_SIZE 0x1000u     /* compared part of the buffer; the stack lives above it */
+#define CMP_SIZE 0x2000u     /* compared part of the buffer (two pages); the stack is above */
 #define STACK_OFF 0xF000u
 #define MEM_LO 0x400u        /* memory operands land in [MEM_LO, MEM_LO + 0x400) */
 #define STR_SRC 0x200u       /* string sources/destinations (room for DF=1 going down) */
@@ -234,8 +234,13 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     int32_t disp = 0;
     if (c->mem) {
         addr = x->buf_va + MEM_LO + diff_rand(r) % 0x3f0;
+        /* One case in eight straddles the 4 KiB page boundary at buffer offset 0x1000. */
+        if ((diff_rand(r) & 7) == 0)
+            addr = x->buf_va + 0x1000 - 1 - diff_rand(r) % 7;
         for (unsigned i = 0; i < 0x400; i += 8)
             put_le(x->buf + MEM_LO + i, diff_rand(r), 8);
+        for (unsigned i = 0; i < 0x80; i += 8)
+            put_le(x->buf + 0x1000 - 0x40 + i, diff_rand(r), 8);
         put_le(x->buf + (addr - x->buf_va), gen_value(r, 8), 8);
         unsigned mod = (unsigned)(diff_rand(r) % 3);
         if (mod == 0 && (base & 7) == R_RBP)
@@ -261,6 +266,10 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         } else {
             sib = (uint8_t)(4 << 3 | (base & 7));
         }
+        /* One case in 32 makes the address non-canonical: #GP, or #SS with RBP/RSP as
+         * base (SDM Vol 3 6.15), on both sides. */
+        if (!riprel && !f->compat && (diff_rand(r) & 31) == 0)
+            ea ^= 1ull << 60;
         if (!riprel) {
             c->gpr[base] = ea;
             modrm_b = (uint8_t)(mod << 6 | (reg & 7) << 3 | (has_sib ? 4 : (base & 7)));
@@ -363,6 +372,14 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
                            (((xb >> 3) & 1) ^ 1) << 5 | f->map);
         p[n++] = (uint8_t)((size == 8 ? 0x80u : 0u) | ((~vvvv) & 15) << 3 | f->vex_pp);
     } else {
+        /* Prefixes that 64-bit mode ignores (segment overrides other than FS/GS) or that
+         * change address size (0x67: 32-bit addresses, which all buffers here fit) are
+         * sprinkled over memory and string forms. */
+        static const uint8_t segs[4] = {0x26, 0x2E, 0x36, 0x3E};
+        if (c->mem && !f->compat && (diff_rand(r) & 7) == 0)
+            p[n++] = segs[diff_rand(r) & 3];
+        if ((c->mem || f->gen == G_STRING) && !f->compat && (diff_rand(r) & 7) == 0)
+            p[n++] = 0x67;
         if (size == 2)
             p[n++] = 0x66;
         if (f->prefix)
@@ -629,6 +646,8 @@ static void print_stats(const char *family, const struct diff_form *f, const str
                         bool gated)
 {
     printf("[diff] %-8s %-22s", family, f->name);
+    if (f->emu_xor)
+        printf(" [self-test: hvemu runs another opcode, mismatches expected]");
     if (gated) {
         printf(" skipped (host lacks %s)\n", native_feature_name((enum native_feature)f->feature));
         return;

@@ -135,11 +135,13 @@ void th_mode16(struct th *t)
 {
     for (unsigned s = 0; s < 6; s++) {
         struct seg r = {0, 0, 0xffff, s == SEG_CS ? 0x9b : 0x93};
+        if (s == SEG_CS)
+            r = (struct seg){TH_CODE >> 4, TH_CODE, 0xffff, 0x9b};
         cpu_set_seg(t->vp, s, &r);
     }
     cpu_set_cr(t->vp, 0, 0x10);
     cpu_set_rflags(t->vp, 2);
-    cpu_set_rip(t->vp, TH_CODE);
+    cpu_set_rip(t->vp, 0);
     cpu_set_gpr(t->vp, REG_RSP, 0x8000);
 }
 

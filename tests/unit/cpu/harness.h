@@ -34,7 +34,7 @@ void th_load(struct th *t, uint64_t gpa, const void *code, size_t len);
 void th_mode64(struct th *t);
 /* 32-bit protected mode, flat segments, paging off. */
 void th_mode32(struct th *t);
-/* Real mode with CS=DS=ES=SS=0. */
+/* Real mode with CS=TH_CODE>>4 (IP 0), DS=ES=SS=0, SP 0x8000. */
 void th_mode16(struct th *t);
 /* IDT whose vector v handler is "hlt" at TH_HANDLER + 16*v (64-bit gates). */
 void th_idt64(struct th *t);

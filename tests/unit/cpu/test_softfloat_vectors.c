@@ -365,3 +365,58 @@ Test(softfloat_vectors, all)
             sizeof vectors / sizeof vectors[0], fails);
     cr_assert_eq(fails, 0, "%d softfloat vector failures", fails);
 }
+
+/* FXAM classes and encoding predicates, including the x87 unsupported encodings. */
+static const struct {
+    uint16_t se;
+    uint64_t mant;
+    int cls;
+    bool nan, snan, unsupported;
+} class_cases[] = {
+    { 0x0000, 0, SF_CLASS_ZERO, false, false, false },
+    { 0x8000, 0, SF_CLASS_ZERO, false, false, false },
+    { 0x0000, 1, SF_CLASS_DENORMAL, false, false, false },
+    { 0x0000, 0x8000000000000000ull, SF_CLASS_DENORMAL, false, false, false }, /* pseudo-denormal */
+    { 0x3FFF, 0x8000000000000000ull, SF_CLASS_NORMAL, false, false, false },
+    { 0x3FFF, 0x4000000000000000ull, SF_CLASS_UNSUPPORTED, false, false, true }, /* unnormal */
+    { 0x7FFF, 0x8000000000000000ull, SF_CLASS_INFINITY, false, false, false },
+    { 0x7FFF, 0, SF_CLASS_UNSUPPORTED, false, false, true },                    /* pseudo-inf */
+    { 0x7FFF, 0x4000000000000000ull, SF_CLASS_UNSUPPORTED, false, false, true }, /* pseudo-NaN */
+    { 0x7FFF, 0xC000000000000000ull, SF_CLASS_NAN, true, false, false },
+    { 0xFFFF, 0xA000000000000000ull, SF_CLASS_NAN, true, true, false },
+};
+
+Test(softfloat_vectors, classify)
+{
+    for (size_t i = 0; i < sizeof class_cases / sizeof class_cases[0]; i++) {
+        f80 v = f80_make(class_cases[i].se, class_cases[i].mant);
+        cr_expect_eq(f80_classify(v), class_cases[i].cls, "class of %04x:%016llx",
+                     class_cases[i].se, (unsigned long long)class_cases[i].mant);
+        cr_expect_eq(f80_is_nan(v), class_cases[i].nan, "nan %zu", i);
+        cr_expect_eq(f80_is_signaling_nan(v), class_cases[i].snan, "snan %zu", i);
+        cr_expect_eq(f80_is_unsupported(v), class_cases[i].unsupported, "unsupported %zu", i);
+    }
+    cr_expect(f32_is_nan(0x7FA00000) && !f32_is_nan(0x7F800000));
+    cr_expect(f64_is_nan(0xFFF8000000000000ull) && !f64_is_nan(0xFFF0000000000000ull));
+}
+
+/* FILD is exact for every int64, including the most negative one. */
+Test(softfloat_vectors, fild)
+{
+    static const struct {
+        int64_t in;
+        uint16_t se;
+        uint64_t mant;
+    } cases[] = {
+        { 0, 0x0000, 0 },
+        { 1, 0x3FFF, 0x8000000000000000ull },
+        { -3, 0xC000, 0xC000000000000000ull },
+        { INT64_MAX, 0x403D, 0xFFFFFFFFFFFFFFFEull },
+        { INT64_MIN, 0xC03E, 0x8000000000000000ull },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f80 r = i64_to_f80(cases[i].in);
+        cr_expect(r.sign_exp == cases[i].se && r.mant == cases[i].mant, "fild %lld -> %04x:%016llx",
+                  (long long)cases[i].in, r.sign_exp, (unsigned long long)r.mant);
+    }
+}

@@ -517,3 +517,19 @@ Test(lapic, random_guest_io_is_harmless)
         }
     }
 }
+
+/* One MMIO region serves every VP: the access reaches the running VP's own LAPIC. */
+Test(lapic, shared_mmio_region_follows_the_running_vp)
+{
+    struct rig r;
+    rig_init(&r);
+    apic_bus_set_current(&r.bus, 2);
+    apic_bus_mmio_ops.write(&r.bus, TPR, 0x30, 4);
+    cr_assert_eq(apic_bus_mmio_ops.read(&r.bus, ID, 4), 2u << 24);
+    apic_bus_set_current(&r.bus, 1);
+    cr_assert_eq(apic_bus_mmio_ops.read(&r.bus, TPR, 4), 0);
+    cr_assert_eq(lapic_get_tpr(&r.l[2]), 0x30);
+    apic_bus_set_current(&r.bus, NCPU);
+    cr_assert_eq(apic_bus_mmio_ops.read(&r.bus, ID, 4), 0xFFFFFFFF);
+    apic_bus_mmio_ops.write(&r.bus, TPR, 0x30, 4);
+}
