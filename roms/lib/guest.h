@@ -51,6 +51,8 @@ struct __attribute__((packed)) mb_mmap_entry {
 extern uint32_t guest_mb_magic; /* EAX at entry: 0x2BADB002 from a Multiboot loader */
 extern uint32_t guest_mb_info;  /* EBX at entry */
 extern uint32_t guest_entry_cr0; /* CR0 at entry */
+extern uint16_t guest_entry_cs, guest_entry_ds; /* selectors at the Linux 64-bit entry */
+extern uint32_t guest_boot_params; /* RSI at the Linux 64-bit entry (bzImage boot), else 0 */
 extern const char __image_start[], __image_end[]; /* the loaded image, bss included */
 extern uint64_t guest_pml4[512], guest_pdpt[512], guest_pd[2048];
 

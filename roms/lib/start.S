@@ -1,5 +1,7 @@
-/* Guest entry: Multiboot v1 header, 32-bit entry, switch to long mode with the first 4 GiB
- * identity-mapped by 2 MiB pages, 64-bit IDT stubs for all 256 vectors, call main(), power off. */
+/* Guest entry: Multiboot v1 header and 32-bit entry, or the Linux 64-bit boot protocol entry
+ * (when packed as a bzImage); either way our own GDT and page tables identity-mapping the first
+ * 4 GiB by 2 MiB pages, 64-bit IDT stubs for all 256 vectors, call main(), power off. */
+    .file "start.S"
 #define MB_MAGIC 0x1BADB002
 #define MB_FLAGS 0x00000003 /* bit 0: page-align modules, bit 1: provide memory info */
 
@@ -85,7 +87,67 @@ _start:
     movl %eax, %cr0
     ljmp $0x08, $long_entry
 
+/* Linux 64-bit boot protocol entry (Documentation/arch/x86/boot.rst): long mode, the loader's
+ * identity map, CS/DS = __BOOT_CS/__BOOT_DS, RSI = struct boot_params. */
+    .section .text.linux64, "ax"
     .code64
+    .globl linux64_entry
+linux64_entry:
+    cli
+    cld
+    movw %cs, guest_entry_cs(%rip) /* .data: survive the .bss clear */
+    movw %ds, guest_entry_ds(%rip)
+    movq %cr0, %rax
+    movl %eax, guest_entry_cr0(%rip)
+    movq %rsi, %r12
+    movl $__bss_start, %edi
+    movl $__bss_end, %ecx
+    subl %edi, %ecx
+    xorl %eax, %eax
+    rep stosb
+    movl %r12d, guest_boot_params(%rip)
+    movq $boot_stack_top, %rsp
+
+    movl $guest_pdpt, %eax
+    orl $7, %eax
+    movl %eax, guest_pml4(%rip)
+    movl $guest_pd, %eax
+    orl $7, %eax
+    xorl %ecx, %ecx
+1:  movl %eax, guest_pdpt(,%rcx,8)
+    addl $4096, %eax
+    incl %ecx
+    cmpl $4, %ecx
+    jne 1b
+    xorl %ecx, %ecx
+    movq $0x87, %rax
+2:  movq %rax, guest_pd(,%rcx,8)
+    addq $0x200000, %rax
+    incl %ecx
+    cmpl $2048, %ecx
+    jne 2b
+    movl $guest_pml4, %eax
+    movq %rax, %cr3
+    lgdt gdt_ptr64(%rip)
+
+    movl $0x80000000, %eax
+    cpuid
+    cmpl $0x80000001, %eax
+    jb 3f
+    movl $0x80000001, %eax
+    cpuid
+    testl $(1 << 20), %edx
+    jz 3f
+    movl $MSR_EFER, %ecx
+    rdmsr
+    orl $EFER_NXE, %eax
+    wrmsr
+3:  pushq $0x08
+    leaq long_entry(%rip), %rax
+    pushq %rax
+    lretq
+
+    .section .text.boot, "ax"
 long_entry:
     movl $0x10, %eax
     movl %eax, %ds
@@ -234,12 +296,21 @@ gdt_end:
 gdt_ptr:
     .word gdt_end - gdt - 1
     .long gdt
+    .balign 8
+    .word 0, 0, 0
+gdt_ptr64:
+    .word gdt_end - gdt - 1
+    .quad gdt
 
     .data
     .balign 8
-    .globl guest_entry_cr0
+    .globl guest_entry_cr0, guest_entry_cs, guest_entry_ds
 guest_entry_cr0:
     .long 0
+guest_entry_cs:
+    .word 0
+guest_entry_ds:
+    .word 0
     .balign 8
     .globl try_saved_rsp
 try_saved_rsp:
@@ -258,8 +329,9 @@ boot_stack_top:
     .balign 16
 user_stack: .skip 16384
 user_stack_top:
-    .globl guest_mb_magic, guest_mb_info
+    .globl guest_mb_magic, guest_mb_info, guest_boot_params
     .balign 4
 guest_mb_magic: .skip 4
 guest_mb_info: .skip 4
+guest_boot_params: .skip 4
     .section .note.GNU-stack, "", @progbits

@@ -48,12 +48,27 @@ void dcache_detach(struct vcpu *vp);
 void dcache_flush_lookup(struct vcpu *vp);
 void dcache_flush_all(struct vcpu *vp);
 /* The block to run at vp->rip (decoding it if needed); raises a fault through cpu_fault on a
- * fetch fault. */
+ * fetch fault. dcache_lookup is the inline hit path. */
 struct block *dcache_get(struct vcpu *vp);
 
 static inline uint32_t dc_ctx(const struct vcpu *vp)
 {
     return 0x100u | vp->mode | (uint32_t)vp->mmu_idx << 2;
+}
+
+
+static inline struct block *dcache_lookup(struct vcpu *vp)
+{
+    struct dcache *dc = vp->dc;
+    uint64_t rip = vp->rip;
+    if (vp->mode != MODE_64)
+        rip = (rip + vp->sbase[SEG_CS]) & 0xffffffffull;
+    struct dc_lookup *le = &dc->lk[(rip ^ (rip >> 10)) & (DC_LOOKUP - 1)];
+    if (likely(le->ctx == dc_ctx(vp) && le->rip == rip)) {
+        vp->stats.decode_hits += le->b->n;
+        return le->b;
+    }
+    return dcache_get(vp);
 }
 
 #endif

@@ -257,7 +257,12 @@ static void translate(const ZydisDecodedInstruction *zi, const ZydisDecodedOpera
             break;
         }
     }
-    (void)memk;
+    if (memk < 0) {
+        /* Implicit stack references (PUSH, CALL, ...) use SS, which matters for their faults. */
+        for (unsigned k = nv; k < zi->operand_count; k++)
+            if (zo[k].type == ZYDIS_OPERAND_TYPE_MEMORY && zo[k].mem.segment == ZYDIS_REGISTER_SS)
+                in->seg = SEG_SS;
+    }
     if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP || zi->meta.category == ZYDIS_CATEGORY_IOSTRINGOP) {
         /* The source (rSI) operand carries the overridable segment; ES:rDI never does. */
         in->seg = SEG_DS;

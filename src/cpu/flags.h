@@ -43,7 +43,25 @@ uint64_t flags_zsp(uint64_t r, unsigned sz);
 /* Replace the arithmetic flags with f (for instructions that compute flags eagerly). */
 void flags_put_arith(struct vcpu *vp, uint64_t f);
 
+/* CF with the common kinds inline (INC/DEC read it on every execution). */
+static inline bool flags_cf_fast(const struct vcpu *vp)
+{
+    switch (vp->lf_op) {
+    case LF_INC:
+    case LF_DEC: return vp->lf_cf;
+    case LF_LOGIC: return false;
+    case LF_SUB: {
+        uint64_t m = sz_mask(vp->lf_sz);
+        return (vp->lf_a & m) < (vp->lf_b & m);
+    }
+    default: return flags_cf(vp);
+    }
+}
+
 /* Fast paths for the common pairs (CMP/SUB or logic followed by Jcc). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline bool cc_eval(struct vcpu *vp, unsigned cc)
 {
     unsigned sz = vp->lf_op ? vp->lf_sz : 8;

@@ -93,6 +93,8 @@ static gpa_t xlate_or_fault(struct vcpu *vp, const struct insn *i, gva_t la, enu
     gpa_t gpa = 0;
     uint32_t err = 0;
     int v = translate(vp, la, acc, false, true, &gpa, &err);
+    if (v == EXC_GP && i && i->seg == SEG_SS)
+        v = EXC_SS; /* SDM Vol 3 6.15: non-canonical stack references raise #SS(0) */
     if (v)
         cpu_fault(vp, i, (unsigned)v, true, err);
     return gpa;

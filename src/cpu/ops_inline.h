@@ -338,7 +338,7 @@ ALU_DEFINE(TEST, LF_LOGIC, a & b, 0)
 AI int op_INC_R(struct vcpu *vp, const struct insn *i)
 {
     uint64_t a = rreg(vp, i->r1, i->opsz);
-    uint8_t c = flags_cf(vp);
+    uint8_t c = flags_cf_fast(vp);
     lf_set(vp, LF_INC, i->opsz, a, 1, a + 1);
     vp->lf_cf = c;
     wreg(vp, i->r1, i->opsz, a + 1);
@@ -347,7 +347,7 @@ AI int op_INC_R(struct vcpu *vp, const struct insn *i)
 AI int op_DEC_R(struct vcpu *vp, const struct insn *i)
 {
     uint64_t a = rreg(vp, i->r1, i->opsz);
-    uint8_t c = flags_cf(vp);
+    uint8_t c = flags_cf_fast(vp);
     lf_set(vp, LF_DEC, i->opsz, a, 1, a - 1);
     vp->lf_cf = c;
     wreg(vp, i->r1, i->opsz, a - 1);
@@ -371,7 +371,7 @@ AI int op_UNARY(struct vcpu *vp, const struct insn *i)
     if (i->cc == 1) {
         lf_set(vp, LF_SUB, sz, 0, a, r);
     } else if (i->cc >= 2) {
-        uint8_t c = flags_cf(vp);
+        uint8_t c = flags_cf_fast(vp);
         lf_set(vp, i->cc == 2 ? LF_INC : LF_DEC, sz, a, 1, r);
         vp->lf_cf = c;
     }

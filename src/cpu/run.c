@@ -114,15 +114,19 @@ enum cpu_stop cpu_run(struct vcpu *vp, uint64_t budget)
         }
     }
     for (;;) {
-        st = boundary(vp, end);
-        if (st >= 0)
-            break;
-        if (vp->tlb_generation != vp->pm->generation || vp->dc->generation != vp->pm->generation) {
+        /* One test covers every reason to look closer at this boundary. */
+        if (unlikely(vp->events | vp->shutdown | vp->halted | vp->stop_exit | vp->int_shadow |
+                     vp->wait_sipi | (vp->pending_exc != 0xff) | (vp->icount >= end))) {
+            st = boundary(vp, end);
+            if (st >= 0)
+                break;
+        }
+        if (unlikely(vp->dc->generation != vp->pm->generation)) {
             tlb_flush_all(&vp->tlb);
             vp->tlb_generation = vp->pm->generation;
             dcache_flush_all(vp);
         }
-        struct block *b = dcache_get(vp);
+        struct block *b = dcache_lookup(vp);
         uint64_t left = end - vp->icount;
         if (vp->int_shadow) {
             /* STI / MOV SS: one instruction runs before interrupts are looked at again. */

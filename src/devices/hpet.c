@@ -87,7 +87,8 @@ static void timer_interrupt(struct hpet_timer *t)
     set_irq(h, irq, 0);
 }
 
-static void timer_arm(struct hpet_timer *t)
+/* Arm the callback for the next match, but not before not_before (virtual ns). */
+static void timer_arm(struct hpet_timer *t, uint64_t not_before)
 {
     struct hpet *h = t->hpet;
     vtimer_cancel(h->clock, &t->vt);
@@ -96,7 +97,8 @@ static void timer_arm(struct hpet_timer *t)
     uint64_t ticks = t->target - h->counter_base;
     if (ticks > (UINT64_MAX - h->base_ns) / HPET_NS_PER_TICK)
         return; /* beyond the end of virtual time */
-    vtimer_arm(h->clock, &t->vt, h->base_ns + ticks * HPET_NS_PER_TICK);
+    uint64_t when = h->base_ns + ticks * HPET_NS_PER_TICK;
+    vtimer_arm(h->clock, &t->vt, when < not_before ? not_before : when);
 }
 
 /* First counter value >= cnt at which the comparator matches. A 64-bit comparator already
@@ -112,7 +114,7 @@ static void timer_retarget(struct hpet_timer *t)
         t->target = t->cmp;
         t->target_valid = t->cmp >= cnt;
     }
-    timer_arm(t);
+    timer_arm(t, 0);
 }
 
 static void timer_fire(void *opaque, uint64_t now)
@@ -139,7 +141,9 @@ static void timer_fire(void *opaque, uint64_t now)
     } else {
         t->target_valid = false;
     }
-    timer_arm(t);
+    /* A tiny period coalesces instead of flooding the timer queue; the next callback catches
+     * the comparator up by whole periods. */
+    timer_arm(t, now + HPET_MIN_PERIOD_NS);
 }
 
 /* Fire any timer whose deadline has passed but whose callback has not run, so that register

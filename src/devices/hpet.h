@@ -12,6 +12,9 @@
 #define HPET_FREQ_HZ    100000000ull
 #define HPET_NS_PER_TICK 10ull
 #define HPET_PERIOD_FS  10000000ull
+/* Periodic callbacks come no closer than this (the ACPI table asks the OS for >= 128 ticks);
+ * shorter periods coalesce, the comparator still advancing by whole periods. */
+#define HPET_MIN_PERIOD_NS 1000ull
 #define HPET_VENDOR_ID  0x8086u
 #define HPET_REV_ID     1u
 /* Outside legacy mode every timer may be routed to IOAPIC pins 20-23 only: those are free of

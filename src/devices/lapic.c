@@ -6,7 +6,6 @@
 
 #define LVT_MASKED      (1u << 16)
 #define LVT_REMOTE_IRR  (1u << 14)
-#define LVT_LEVEL_TRIG  (1u << 15)
 #define LVT_TIMER_MODE(v) (((v) >> 17) & 3u)
 enum { TIMER_ONESHOT = 0, TIMER_PERIODIC = 1, TIMER_TSC_DEADLINE = 2 };
 
@@ -82,6 +81,14 @@ static const struct lapic_reg lapic_regs[REG_COUNT] = {
     LAPIC_REGS(X)
 #undef X
 };
+
+const char *lapic_reg_name(gpa_t offset)
+{
+    unsigned idx = (unsigned)(offset >> 4);
+    if (offset >= LAPIC_MMIO_SIZE || idx >= REG_COUNT || !lapic_regs[idx].name)
+        return "reserved";
+    return lapic_regs[idx].name;
+}
 
 /* 256-bit vector sets (IRR, ISR, TMR) as eight 32-bit words, the register layout. */
 static bool vec_test(const uint32_t *b, unsigned v) { return (b[v >> 5] >> (v & 31)) & 1; }
@@ -183,6 +190,13 @@ static void update_intr(struct lapic *l)
     l->intr_out = level;
     if (l->cpu.set_intr)
         l->cpu.set_intr(l->cpu.opaque, level);
+}
+
+void lapic_sync_intr(struct lapic *l)
+{
+    l->intr_out = lapic_has_intr(l);
+    if (l->cpu.set_intr)
+        l->cpu.set_intr(l->cpu.opaque, l->intr_out);
 }
 
 static void kick(struct lapic *l)
@@ -389,10 +403,16 @@ uint32_t lapic_timer_current(const struct lapic *l)
     return (uint32_t)((left + div - 1) / div);
 }
 
+/* Virtual time at which the guest TSC reaches tsc; saturates rather than wrapping, so a
+ * deadline far in the future stays there. */
 static uint64_t tsc_to_ns(const struct lapic *l, uint64_t tsc)
 {
-    int64_t ns = (int64_t)tsc - l->tsc_offset;
-    return ns < 0 ? 0 : (uint64_t)ns;
+    if (l->tsc_offset >= 0) {
+        uint64_t off = (uint64_t)l->tsc_offset;
+        return tsc < off ? 0 : tsc - off;
+    }
+    uint64_t add = (uint64_t)0 - (uint64_t)l->tsc_offset;
+    return tsc > UINT64_MAX - add ? UINT64_MAX : tsc + add;
 }
 
 static void timer_fire(void *opaque, uint64_t now)

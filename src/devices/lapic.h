@@ -5,6 +5,7 @@
 
 #include "devices/acpi_layout.h"
 #include "devices/vclock.h"
+#include "mmu/mmu.h"
 #include "mmu/physmem.h"
 
 /* Version register: version 0x14 (integrated xAPIC), max LVT entry 5, i.e. six LVT entries
@@ -26,7 +27,8 @@
 #define APIC_BASE_BSP       (1ull << 8)
 #define APIC_BASE_EXTD      (1ull << 10) /* x2APIC mode */
 #define APIC_BASE_EN        (1ull << 11) /* APIC global enable */
-#define APIC_BASE_ADDR_MASK 0x000FFFFFFFFFF000ull /* 52-bit physical address width */
+/* The base address field stops at the CPU's physical-address width; bits above are reserved. */
+#define APIC_BASE_ADDR_MASK (((1ull << MMU_MAXPHYADDR) - 1) & ~0xFFFull)
 
 #define MSR_IA32_APIC_BASE    0x1Bu
 #define MSR_IA32_TSC_DEADLINE 0x6E0u
@@ -179,6 +181,9 @@ void lapic_set_tsc_offset(struct lapic *l, int64_t offset);
  * the PIC must supply the vector (machine then calls pic_ack), or -1 when nothing is pending. */
 #define LAPIC_ACK_EXTINT (-2)
 bool lapic_has_intr(const struct lapic *l);
+/* Give cpu.set_intr the current level again (after the CPU dropped its pending events on a
+ * reset of its own), even if it has not changed. */
+void lapic_sync_intr(struct lapic *l);
 int lapic_pending_vector(const struct lapic *l); /* highest deliverable IRR vector, or -1 */
 int lapic_ack(struct lapic *l);
 /* Virtual wire: true while a PIC interrupt would reach the CPU (APIC globally disabled, or
@@ -201,5 +206,7 @@ uint32_t lapic_get_ppr(const struct lapic *l);
 uint32_t lapic_get_apr(const struct lapic *l);
 uint32_t lapic_timer_current(const struct lapic *l);
 bool lapic_is_x2apic(const struct lapic *l);
+/* Register name for traces ("TPR", "ICR", ...; "reserved" for holes), by xAPIC offset. */
+const char *lapic_reg_name(gpa_t offset);
 
 #endif

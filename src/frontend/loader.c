@@ -169,6 +169,9 @@ int load_image(struct physmem *pm, const uint8_t *img, size_t len, const struct 
     if (c.opts->initrd_len && !c.opts->initrd)
         return loader_fail(&c, "initrd length given without data");
 
+    /* A Linux setup header wins over a Multiboot header further in, as in QEMU's -kernel. */
+    if (len >= 0x206 && memcmp(img + 0x202, "HdrS", 4) == 0)
+        return loader_linux(&c);
     long mb = loader_find_multiboot(img, len);
     if (mb >= 0)
         return loader_multiboot(&c, (size_t)mb);

@@ -75,9 +75,9 @@ struct load_opts {
     uint64_t acpi_tables_len;
 };
 
-/* Detects the image kind (Multiboot header in the first 8 KiB first, then a bzImage setup
- * header, then plain ELF), loads it into pm, and fills out. Returns 0, or -1 with one line in
- * err (no trailing newline). */
+/* Detects the image kind (a bzImage "HdrS" setup header first, as QEMU does; then a Multiboot
+ * header in the first 8 KiB; then plain ELF), loads it into pm, and fills out. Returns 0, or -1
+ * with one line in err (no trailing newline). */
 int load_image(struct physmem *pm, const uint8_t *img, size_t len, const struct load_opts *opts,
                struct boot_entry *out, char *err, size_t errlen);
 

@@ -99,6 +99,8 @@ int loader_linux(struct load_ctx *c)
     size_t hdr_end = HDR_HEADER + img[HDR_JUMP + 1];
     if (hdr_end > HDR_END_MAX)
         hdr_end = HDR_END_MAX;
+    if (hdr_end > len)
+        hdr_end = len;
     memcpy(bp + HDR_SETUP_SECTS, img + HDR_SETUP_SECTS, hdr_end - HDR_SETUP_SECTS);
     wr16(bp + HDR_VID_MODE, 0xFFFF); /* "normal" */
     bp[HDR_TYPE_OF_LOADER] = 0xFF;   /* undefined boot loader */

@@ -24,7 +24,11 @@ static sf_bits round_val(const sf_fmt *fmt, sf_status *st, const sf_val *v)
 
 sf_bits sf_add(const sf_fmt *fmt, sf_bits abits, sf_bits bbits, bool negate_b, sf_status *st)
 {
-    sf_val a = sf_operand(fmt, abits, st), b = sf_operand(fmt, bbits, st);
+    return sf_add_v(fmt, sf_operand(fmt, abits, st), sf_operand(fmt, bbits, st), negate_b, st);
+}
+
+sf_bits sf_add_v(const sf_fmt *fmt, sf_val a, sf_val b, bool negate_b, sf_status *st)
+{
     sf_bits out;
     if (negate_b && !sf_is_nan(&b))
         b.sign = !b.sign;
@@ -69,7 +73,11 @@ sf_bits sf_add(const sf_fmt *fmt, sf_bits abits, sf_bits bbits, bool negate_b, s
 
 sf_bits sf_mul(const sf_fmt *fmt, sf_bits abits, sf_bits bbits, sf_status *st)
 {
-    sf_val a = sf_operand(fmt, abits, st), b = sf_operand(fmt, bbits, st);
+    return sf_mul_v(fmt, sf_operand(fmt, abits, st), sf_operand(fmt, bbits, st), st);
+}
+
+sf_bits sf_mul_v(const sf_fmt *fmt, sf_val a, sf_val b, sf_status *st)
+{
     sf_bits out;
     bool sign = a.sign != b.sign;
     if (binary_specials(fmt, &a, &b, st, &out))
@@ -93,7 +101,11 @@ sf_bits sf_mul(const sf_fmt *fmt, sf_bits abits, sf_bits bbits, sf_status *st)
 
 sf_bits sf_div(const sf_fmt *fmt, sf_bits abits, sf_bits bbits, sf_status *st)
 {
-    sf_val a = sf_operand(fmt, abits, st), b = sf_operand(fmt, bbits, st);
+    return sf_div_v(fmt, sf_operand(fmt, abits, st), sf_operand(fmt, bbits, st), st);
+}
+
+sf_bits sf_div_v(const sf_fmt *fmt, sf_val a, sf_val b, sf_status *st)
+{
     sf_bits out;
     bool sign = a.sign != b.sign;
     if (binary_specials(fmt, &a, &b, st, &out))

@@ -24,7 +24,11 @@ static sf_cmp compare_values(const sf_val *a, const sf_val *b)
 
 sf_cmp sf_compare(const sf_fmt *fmt, sf_bits abits, sf_bits bbits, bool signaling, sf_status *st)
 {
-    sf_val a = sf_operand(fmt, abits, st), b = sf_operand(fmt, bbits, st);
+    return sf_compare_v(sf_operand(fmt, abits, st), sf_operand(fmt, bbits, st), signaling, st);
+}
+
+sf_cmp sf_compare_v(sf_val a, sf_val b, bool signaling, sf_status *st)
+{
     if (a.cls == CLS_UNSUPPORTED || b.cls == CLS_UNSUPPORTED) {
         st->flags |= SF_IE;
         return SF_CMP_UN;

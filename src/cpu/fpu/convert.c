@@ -101,7 +101,7 @@ sf_bits sf_round_int(const sf_fmt *fmt, sf_bits abits, int rnd, bool suppress_pe
     if (a.exp >= fmt->storage_bits - 1)
         return sf_round_pack(fmt, fmt->storage_bits, st, a.sign, a.exp, u128_make(a.sig, 0));
     to_integer(&a, rnd, &mag, &inexact, &inc);
-    if (inexact && !suppress_pe)
+    if (inexact && !suppress_pe && !sf_pre_trapped(st))
         st->flags |= SF_PE;
     sf_bits r = sf_zero(fmt, a.sign);
     if (mag != 0) {

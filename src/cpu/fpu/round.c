@@ -164,26 +164,31 @@ sf_bits sf_round_pack(const sf_fmt *fmt, int prec, sf_status *st, bool sign, int
     bool x87_bias = fmt->kind == SF_F80;
     rounded r;
 
+    if (sf_pre_trapped(st))
+        return sf_zero(fmt, sign); /* never delivered: the destination keeps its value */
+
     if (exp < fmt->emin) {
         /* Tininess after rounding with unbounded exponent (SDM Vol 1 4.9.1.5, 11.5.2.5). */
         r = round_bits(sig, exp, prec, sign, rnd);
         bool tiny = top_exp(&r) < fmt->emin;
         if (tiny) {
             if (!(st->masks & SF_UE)) {
-                st->flags |= SF_UE;
-                if (x87_bias) {
-                    if (exp + X87_BIAS_ADJUST < fmt->emin) {
-                        /* Beyond the bias range (FSCALE): a true-signed zero (host-checked). */
-                        st->flags |= SF_PE;
-                        st->c1 = false;
-                        return sf_zero(fmt, sign);
-                    }
-                    r = round_bits(sig, exp + X87_BIAS_ADJUST, prec, sign, rnd);
-                    if (r.inexact)
-                        st->flags |= SF_PE;
-                    st->c1 = r.inc;
-                    return pack(fmt, sign, r.q, r.lsb_exp);
+                /* Unmasked: UE, plus PE if inexact at the working precision with unbounded
+                 * exponent (host-checked, SSE and x87 alike). */
+                st->flags |= SF_UE | (r.inexact ? SF_PE : 0);
+                if (!x87_bias) /* SSE or x87 store to memory: nothing stored */
+                    return sf_zero(fmt, sign);
+                if (exp + X87_BIAS_ADJUST < fmt->emin) {
+                    /* Beyond the bias range (FSCALE): a true-signed zero (host-checked). */
+                    st->flags |= SF_PE;
+                    st->c1 = false;
+                    return sf_zero(fmt, sign);
                 }
+                r = round_bits(sig, exp + X87_BIAS_ADJUST, prec, sign, rnd);
+                if (r.inexact)
+                    st->flags |= SF_PE;
+                st->c1 = r.inc;
+                return pack(fmt, sign, r.q, r.lsb_exp);
             } else if (st->ftz) {
                 /* SDM Vol 1 10.2.3.3: tiny results become a zero of the true sign. */
                 st->flags |= SF_UE | SF_PE;
@@ -205,12 +210,15 @@ sf_bits sf_round_pack(const sf_fmt *fmt, int prec, sf_status *st, bool sign, int
         r = round_bits(sig, exp, prec, sign, rnd);
     }
 
-    if (r.inexact)
-        st->flags |= SF_PE;
-    st->c1 = r.inc;
     if (top_exp(&r) > fmt->emax) {
         st->flags |= SF_OE;
-        if (!(st->masks & SF_OE) && x87_bias) {
+        if (!(st->masks & SF_OE)) {
+            /* Unmasked: OE, plus PE if inexact with unbounded exponent (host-checked). */
+            if (r.inexact)
+                st->flags |= SF_PE;
+            if (!x87_bias) /* SSE or x87 store to memory: nothing stored */
+                return sf_inf(fmt, sign);
+            st->c1 = r.inc;
             if (top_exp(&r) - X87_BIAS_ADJUST <= fmt->emax)
                 return pack(fmt, sign, r.q, r.lsb_exp - X87_BIAS_ADJUST);
             /* Beyond the bias range (FSCALE): infinity whatever the rounding (host-checked). */
@@ -221,5 +229,8 @@ sf_bits sf_round_pack(const sf_fmt *fmt, int prec, sf_status *st, bool sign, int
         st->flags |= SF_PE;
         return overflow_result(fmt, prec, st, sign);
     }
+    if (r.inexact)
+        st->flags |= SF_PE;
+    st->c1 = r.inc;
     return pack(fmt, sign, r.q, r.lsb_exp);
 }

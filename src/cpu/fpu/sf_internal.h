@@ -114,6 +114,13 @@ sf_bits sf_zero(const sf_fmt *fmt, bool sign);
 
 static inline bool sf_is_nan(const sf_val *v) { return v->cls == CLS_QNAN || v->cls == CLS_SNAN; }
 
+/* An unmasked IE, DE or ZE stops the instruction before its result is computed (SDM Vol 1
+ * 4.9.2, 11.5.1): no OE/UE/PE follow. Relies on flags being cleared per instruction. */
+static inline bool sf_pre_trapped(const sf_status *st)
+{
+    return (st->flags & ~st->masks & (SF_IE | SF_DE | SF_ZE)) != 0;
+}
+
 /* Raise DE for an operand encoded as a denormal. */
 void sf_note_denormal(const sf_val *v, sf_status *st);
 
@@ -150,6 +157,11 @@ sf_bits sf_mul(const sf_fmt *fmt, sf_bits a, sf_bits b, sf_status *st);
 sf_bits sf_div(const sf_fmt *fmt, sf_bits a, sf_bits b, sf_status *st);
 sf_bits sf_sqrt(const sf_fmt *fmt, sf_bits a, sf_status *st);
 sf_cmp sf_compare(const sf_fmt *fmt, sf_bits a, sf_bits b, bool signaling, sf_status *st);
+/* The same on operands already unpacked (possibly from different formats: x87 m32/m64). */
+sf_bits sf_add_v(const sf_fmt *fmt, sf_val a, sf_val b, bool negate_b, sf_status *st);
+sf_bits sf_mul_v(const sf_fmt *fmt, sf_val a, sf_val b, sf_status *st);
+sf_bits sf_div_v(const sf_fmt *fmt, sf_val a, sf_val b, sf_status *st);
+sf_cmp sf_compare_v(sf_val a, sf_val b, bool signaling, sf_status *st);
 sf_bits sf_convert(const sf_fmt *to, const sf_fmt *from, sf_bits a, sf_status *st);
 sf_bits sf_from_int(const sf_fmt *fmt, int64_t a, sf_status *st);
 int64_t sf_to_int(const sf_fmt *fmt, sf_bits a, int bits, bool truncate, sf_status *st);

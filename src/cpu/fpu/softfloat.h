@@ -16,6 +16,13 @@
  * follow x87 rules (larger-significand NaN wins, unsupported encodings are invalid, precision
  * control, unmasked OE/UE deliver the exponent-biased result of SDM Vol 1 8.5.4/8.5.5).
  * x87 callers must keep daz = ftz = false; SSE callers keep precision = SF_PREC_64.
+ *
+ * Unmasked exceptions (host-checked on x86-64): an unmasked IE/DE/ZE stops the operation
+ * before post-computation flags (only that flag is raised; the returned value must not be
+ * stored). Unmasked OE/UE raise OE/UE plus PE when the result rounded with unbounded exponent
+ * is inexact. SSE stores nothing on any unmasked flag (#XM, destination unchanged), nor do
+ * x87 stores to memory on unmasked OE/UE; x87 register results with unmasked OE/UE/PE are
+ * delivered (OE/UE bias-adjusted by 2^-+24576, massive FSCALE cases give inf/0).
  */
 
 typedef uint32_t f32;
@@ -36,8 +43,9 @@ enum { SF_IE = 0x01, SF_DE = 0x02, SF_ZE = 0x04, SF_OE = 0x08, SF_UE = 0x10, SF_
 typedef struct sf_status {
     uint8_t rounding;  /* SF_RND_* */
     uint8_t precision; /* SF_PREC_* (x87 only) */
-    uint8_t masks;     /* SF_* bits set = exception masked; OE/UE masks change results */
-    uint8_t flags;     /* sticky SF_* flags raised by operations */
+    uint8_t masks;     /* SF_* bits set = exception masked; they change results and flags */
+    uint8_t flags;     /* SF_* flags raised; clear before each instruction, then OR into
+                          FSW/MXCSR and raise #MF/#XM if (flags & ~masks) */
     bool ftz, daz;     /* MXCSR.FTZ / MXCSR.DAZ (SSE only) */
     bool c1;           /* x87 C1 "rounded up": written by every f80-producing rounding */
 } sf_status;
@@ -92,6 +100,14 @@ f80 f80_div(f80 a, f80 b, sf_status *st);
 f80 f80_sqrt(f80 a, sf_status *st);
 /* FCOM/FUCOM (signaling = FCOM: IE on any NaN; quiet = FUCOM: IE on SNaN). */
 sf_cmp f80_compare(f80 a, f80 b, bool signaling, sf_status *st);
+
+/* x87 arithmetic with a real memory operand (FADD/FSUB/FSUBR/FMUL/FDIV/FDIVR/FCOM m32/m64):
+ * the memory value enters the x87 rules as itself (an SNaN stays signaling, a denormal raises
+ * DE in the operation's priority order), which converting it first would not preserve.
+ * mem holds the f32 (mem_bits = 32) or f64 (64) encoding. */
+typedef enum { SF_X87_ADD, SF_X87_SUB, SF_X87_SUBR, SF_X87_MUL, SF_X87_DIV, SF_X87_DIVR } sf_x87_op;
+f80 f80_arith_mem(sf_x87_op op, f80 st0, uint64_t mem, int mem_bits, sf_status *st);
+sf_cmp f80_compare_mem(f80 st0, uint64_t mem, int mem_bits, bool signaling, sf_status *st);
 
 /* ---- Conversions between formats (SSE CVTSS2SD/CVTSD2SS; x87 FLD m32/m64, FST m32/m64) ---- */
 f64 f32_to_f64(f32 a, sf_status *st);

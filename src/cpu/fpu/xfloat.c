@@ -169,6 +169,12 @@ f80 xf_to_f80(xf a, sf_status *st)
         return sf_zero(&sf_fmt_f80, a.sign);
     /* The hardware flags PE on every non-zero transcendental result, even exact ones such as
      * F2XM1(1) or FYL2X(8, 1) (host-checked). */
+    if (sf_pre_trapped(st))
+        return sf_zero(&sf_fmt_f80, a.sign);
     st->flags |= SF_PE;
-    return sf_round_pack(&sf_fmt_f80, 64, st, a.sign, a.exp, a.m);
+    f80 r = sf_round_pack(&sf_fmt_f80, 64, st, a.sign, a.exp, a.m);
+    /* ...and, the result counting as inexact, a tiny one also underflows (host-checked). */
+    if ((r.sign_exp & 0x7FFF) == 0 && (st->masks & SF_UE))
+        st->flags |= SF_UE;
+    return r;
 }

@@ -52,7 +52,7 @@ static void fill_code(uint64_t *r, uint8_t *code, unsigned len)
 }
 
 struct fuzz_stats {
-    uint64_t runs, insns, stops[8], exits, max_over;
+    uint64_t runs, insns, stops[8], exits, max_over, max_exits_per_run;
 };
 
 static void fuzz_mode(bool long_mode)
@@ -98,9 +98,11 @@ static void fuzz_mode(bool long_mode)
         g->sys_valid = false; /* the random code may have changed anything */
         dg_load(g, gpr, rflags, FUZZ_CODE + diff_rand(&r) % 0x100);
         for (unsigned call = 0; call < FUZZ_CALLS; call++) {
-            uint64_t before = cpu_icount(g->vp);
+            uint64_t before = cpu_icount(g->vp), exits_before = g->exits;
             enum cpu_stop stop = cpu_run(g->vp, FUZZ_BUDGET);
             uint64_t ran = cpu_icount(g->vp) - before;
+            if (g->exits - exits_before > st.max_exits_per_run)
+                st.max_exits_per_run = g->exits - exits_before;
             st.runs++;
             st.insns += ran;
             cr_assert_lt((unsigned)stop, 8u, "fuzz %s: iteration %u: bad stop reason %d", mode, it, (int)stop);
@@ -123,10 +125,11 @@ static void fuzz_mode(bool long_mode)
     st.exits = g->exits;
     printf("[fuzz] %s: seed=0x%" PRIx64 " iterations=%u runs=%" PRIu64 " instructions=%" PRIu64
            " exits=%" PRIu64 " stops: budget=%" PRIu64 " halt=%" PRIu64 " exit=%" PRIu64
-           " shutdown=%" PRIu64 " kick=%" PRIu64 " max-overshoot=%" PRIu64 "\n",
+           " shutdown=%" PRIu64 " kick=%" PRIu64 " max-overshoot=%" PRIu64
+           " max-exits-in-one-run=%" PRIu64 "\n",
            mode, seed, it, st.runs, st.insns, st.exits, st.stops[CPU_STOP_BUDGET],
            st.stops[CPU_STOP_HALT], st.stops[CPU_STOP_EXIT], st.stops[CPU_STOP_SHUTDOWN],
-           st.stops[CPU_STOP_KICK], st.max_over);
+           st.stops[CPU_STOP_KICK], st.max_over, st.max_exits_per_run);
     fflush(stdout);
     free(code);
     free(pristine);

@@ -210,6 +210,7 @@ void dg_run(struct diff_guest *g, uint64_t budget, unsigned max_calls, struct dg
         out->gpr[r] = cpu_get_gpr(vp, r);
     out->rflags = cpu_get_rflags(vp);
     out->rip = cpu_get_rip(vp);
+    out->cr2 = cpu_get_cr(vp, 2);
     out->icount = cpu_icount(vp) - start;
     out->vector = -1;
     if (out->halted && out->rip > DG_STUBS && out->rip <= DG_STUBS + 256)

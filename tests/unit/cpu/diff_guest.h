@@ -55,6 +55,7 @@ struct dg_result {
     uint64_t gpr[16];
     uint64_t rflags;
     uint64_t rip;
+    uint64_t cr2;
     uint64_t icount;  /* instructions retired by this run */
 };
 

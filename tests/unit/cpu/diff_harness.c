@@ -15,6 +15,10 @@
 #define BUF_SIZE 0x10000u
 #define CMP_SIZE 0x2000u     /* compared part of the buffer (two pages); the stack is above */
 #define STACK_OFF 0xF000u
+#define STK_LO (STACK_OFF - 0x200u) /* compared stack window (for completed cases only: */
+#define STK_SIZE 0x400u            /* a host signal frame lands there on faults) */
+#define WIN_SIZE (CMP_SIZE + STK_SIZE)
+#define RFLAGS_IF 0x200u /* the host runs user code with IF=1; PUSHF must see the same */
 #define MEM_LO 0x400u        /* memory operands land in [MEM_LO, MEM_LO + 0x400) */
 #define STR_SRC 0x200u       /* string sources/destinations (room for DF=1 going down) */
 #define STR_DST 0x900u
@@ -61,8 +65,9 @@ struct diff_ctx {
     gpa_t buf_gpa, insn_gpa;
     uint64_t buf_va, insn_va, insn_va64, insn_va32;
     gpa_t insn_gpa64, insn_gpa32;
-    uint8_t before[CMP_SIZE];
-    uint8_t emu_mem[CMP_SIZE];
+    uint8_t before[WIN_SIZE]; /* compared windows: data area, then stack window */
+    uint8_t emu_mem[WIN_SIZE];
+    uint8_t after[WIN_SIZE];
     uint64_t seed;
     unsigned dumps;
 };
@@ -252,7 +257,7 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         /* A quarter of the simple cases use RIP-relative (64-bit) or absolute disp32
          * (32-bit) addressing: mod 00, r/m 101; the displacement is fixed up once the
          * instruction length is known. */
-        riprel = index == 99 && diff_rand(r) % 4 == 0;
+        riprel = index == 99 && !f->fault && diff_rand(r) % 4 == 0;
         if (riprel) {
             has_sib = false;
             disp_len = 4;
@@ -266,10 +271,12 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         } else {
             sib = (uint8_t)(4 << 3 | (base & 7));
         }
-        /* One case in 32 makes the address non-canonical: #GP, or #SS with RBP/RSP as
-         * base (SDM Vol 3 6.15), on both sides. */
-        if (!riprel && !f->compat && (diff_rand(r) & 31) == 0)
+        /* Fault forms: a non-canonical address (#GP, or #SS with RBP as base: SDM Vol 3
+         * 6.15), or a canonical kernel-half address that neither side maps (#PF). */
+        if (f->fault == FAULT_NONCANON)
             ea ^= 1ull << 60;
+        else if (f->fault == FAULT_UNMAPPED)
+            ea = 0xffff800000000000ull + (ea & 0xfffff);
         if (!riprel) {
             c->gpr[base] = ea;
             modrm_b = (uint8_t)(mod << 6 | (reg & 7) << 3 | (has_sib ? 4 : (base & 7)));
@@ -330,6 +337,12 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         }
         c->gpr[R_RSI] = x->buf_va + STR_SRC + diff_rand(r) % 0x40;
         c->gpr[R_RDI] = x->buf_va + STR_DST + diff_rand(r) % 0x40;
+        if ((diff_rand(r) & 3) == 0) {
+            /* Across the page boundary at 0x1000, in either direction. */
+            for (unsigned i = 0xF00; i < 0x1100; i += 8)
+                put_le(x->buf + i, diff_rand(r), 8);
+            c->gpr[R_RDI] = x->buf_va + 0x1000 - 0x20 + diff_rand(r) % 0x40;
+        }
         c->gpr[R_RCX] = diff_rand(r) % 17;
         if (diff_rand(r) & 1)
             c->rflags |= DF_DF;
@@ -338,6 +351,16 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     case G_BEXTR:
         c->gpr[vvvv] = (diff_rand(r) & ~0xffffull) | (diff_rand(r) % 72) << 8 | diff_rand(r) % 72;
         break;
+    case G_STACK: {
+        for (unsigned i = STK_LO; i < STK_LO + STK_SIZE; i += 8)
+            put_le(x->buf + i, diff_rand(r), 8);
+        /* POPF must not set TF (a host trap) or AC (host alignment checks at CPL 3). */
+        uint64_t top = get_le(x->buf + STACK_OFF, 8) & ~((1ull << 8) | (1ull << 18));
+        put_le(x->buf + STACK_OFF, top, 8);
+        if (base != R_RBP && index != R_RBP)
+            c->gpr[R_RBP] = x->buf_va + STACK_OFF - 0x80 + (diff_rand(r) % 0x100);
+        break;
+    }
     case G_BZHI:
         c->gpr[vvvv] = (diff_rand(r) & ~0xffull) | diff_rand(r) % 72;
         break;
@@ -378,7 +401,7 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         static const uint8_t segs[4] = {0x26, 0x2E, 0x36, 0x3E};
         if (c->mem && !f->compat && (diff_rand(r) & 7) == 0)
             p[n++] = segs[diff_rand(r) & 3];
-        if ((c->mem || f->gen == G_STRING) && !f->compat && (diff_rand(r) & 7) == 0)
+        if ((c->mem || f->gen == G_STRING) && !f->compat && !f->fault && (diff_rand(r) & 7) == 0)
             p[n++] = 0x67;
         if (size == 2)
             p[n++] = 0x66;
@@ -481,11 +504,13 @@ static void report_mismatch(struct diff_ctx *x, const char *family, const struct
            x->insn_va);
     dump_regs("input", c->gpr, c->rflags);
     if (nvec >= 0)
-        printf("    native: exception vector %d\n", nvec);
+        printf("    native: exception vector %d (fault address %016" PRIx64 ")\n", nvec,
+               native_exec_fault_addr(x->nx));
     else
         dump_regs("native", nout->gpr, nout->rflags);
-    printf("    hvemu : stop=%d halted=%d vector=%d rip=%016" PRIx64 " icount=%" PRIu64 "\n",
-           (int)er->stop, er->halted, er->vector, er->rip, er->icount);
+    printf("    hvemu : stop=%d halted=%d vector=%d rip=%016" PRIx64 " cr2=%016" PRIx64
+           " icount=%" PRIu64 "\n", (int)er->stop, er->halted, er->vector, er->rip, er->cr2,
+           er->icount);
     if (nvec < 0) {
         for (unsigned i = 0; i < 16; i++)
             if (nout->gpr[i] != er->gpr[i])
@@ -495,10 +520,11 @@ static void report_mismatch(struct diff_ctx *x, const char *family, const struct
             printf("    flags native=%04" PRIx64 " hvemu=%04" PRIx64 " compared=%03x\n",
                    nout->rflags & fmask, er->rflags & fmask, fmask);
     }
-    for (unsigned i = 0; i < CMP_SIZE; i++)
-        if (x->buf[i] != x->emu_mem[i]) {
-            printf("    mem[%016" PRIx64 "] native=%02x hvemu=%02x (first difference)\n",
-                   x->buf_va + i, x->buf[i], x->emu_mem[i]);
+    for (unsigned i = 0; i < (nvec < 0 ? WIN_SIZE : CMP_SIZE); i++)
+        if (x->after[i] != x->emu_mem[i]) {
+            uint64_t va = x->buf_va + (i < CMP_SIZE ? i : STK_LO + (i - CMP_SIZE));
+            printf("    mem[%016" PRIx64 "] native=%02x hvemu=%02x (first difference)\n", va,
+                   x->after[i], x->emu_mem[i]);
             break;
         }
     fflush(stdout);
@@ -536,20 +562,38 @@ static void append_setcc(const struct diff_form *f, struct diff_case *c)
     }
 }
 
+static void win_save(const struct diff_ctx *x, uint8_t *dst)
+{
+    memcpy(dst, x->buf, CMP_SIZE);
+    memcpy(dst + CMP_SIZE, x->buf + STK_LO, STK_SIZE);
+}
+
+static void win_to_guest(struct diff_ctx *x, const uint8_t *src)
+{
+    physmem_write(&x->g.pm, x->buf_gpa, src, CMP_SIZE);
+    physmem_write(&x->g.pm, x->buf_gpa + STK_LO, src + CMP_SIZE, STK_SIZE);
+}
+
+static void win_from_guest(struct diff_ctx *x, uint8_t *dst)
+{
+    physmem_read(&x->g.pm, x->buf_gpa, dst, CMP_SIZE);
+    physmem_read(&x->g.pm, x->buf_gpa + STK_LO, dst + CMP_SIZE, STK_SIZE);
+}
+
 /* Every eighth case runs again from the same state without rewriting the code, so the
  * decoded block is reused; the result must not change. */
 static const char *replay(struct diff_ctx *x, const struct diff_case *c, const struct dg_result *er,
                           uint32_t fmask)
 {
     struct dg_result e2;
-    physmem_write(&x->g.pm, x->buf_gpa, x->before, CMP_SIZE);
-    dg_load(&x->g, c->gpr, c->rflags, x->insn_va);
+    win_to_guest(x, x->before);
+    dg_load(&x->g, c->gpr, c->rflags | RFLAGS_IF, x->insn_va);
     dg_run(&x->g, 64, 8, &e2);
-    uint8_t *m2 = malloc(CMP_SIZE);
+    uint8_t *m2 = malloc(WIN_SIZE);
     if (!m2)
         return NULL;
-    physmem_read(&x->g.pm, x->buf_gpa, m2, CMP_SIZE);
-    bool same_mem = memcmp(m2, x->emu_mem, CMP_SIZE) == 0;
+    win_from_guest(x, m2);
+    bool same_mem = memcmp(m2, x->emu_mem, WIN_SIZE) == 0;
     free(m2);
     if (e2.halted != er->halted || e2.vector != er->vector || e2.rip != er->rip ||
         memcmp(e2.gpr, er->gpr, sizeof(e2.gpr)) || ((e2.rflags ^ er->rflags) & fmask) || !same_mem)
@@ -570,7 +614,7 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
     if (!f->compat && idx % 4 == 3)
         append_setcc(f, &c);
 
-    memcpy(x->before, x->buf, CMP_SIZE);
+    win_save(x, x->before);
     struct native_regs nio;
     memcpy(nio.gpr, c.gpr, sizeof(nio.gpr));
     nio.rflags = c.rflags;
@@ -584,12 +628,13 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
     memcpy(code, c.code, c.len);
     code[c.len] = 0xF4;
     code[c.op_pos] ^= f->emu_xor;
-    physmem_write(&x->g.pm, x->buf_gpa, x->before, CMP_SIZE);
+    win_save(x, x->after);
+    win_to_guest(x, x->before);
     physmem_write(&x->g.pm, x->insn_gpa, code, c.len + 1);
-    dg_load(&x->g, c.gpr, c.rflags, x->insn_va);
+    dg_load(&x->g, c.gpr, c.rflags | RFLAGS_IF, x->insn_va);
     struct dg_result er;
     dg_run(&x->g, 64, 8, &er);
-    physmem_read(&x->g.pm, x->buf_gpa, x->emu_mem, CMP_SIZE);
+    win_from_guest(x, x->emu_mem);
 
     if (f->compat) {
         /* Only EAX..EDI exist in 32-bit code; upper halves are undefined across the switch. */
@@ -607,6 +652,8 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
         nio.rflags = c.rflags;
         if (er.vector != nvec)
             why = "exception differs";
+        else if (nvec == 14 && er.cr2 != native_exec_fault_addr(x->nx))
+            why = "CR2 differs from the host's fault address";
         else if ((er.rflags ^ c.rflags) & DF_ARITH)
             why = "flags changed by a faulting instruction";
         for (unsigned i = 0; !why && i < 16; i++)
@@ -629,7 +676,7 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
     } else if ((nio.rflags ^ er.rflags) & fmask) {
         why = "flags differ";
     }
-    if (!why && memcmp(x->buf, x->emu_mem, CMP_SIZE))
+    if (!why && memcmp(x->after, x->emu_mem, nvec < 0 ? WIN_SIZE : CMP_SIZE))
         why = "memory differs";
     if (!why && !f->compat && !f->emu_xor && idx % 8 == 5)
         why = replay(x, &c, &er, fmask);

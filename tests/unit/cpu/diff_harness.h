@@ -36,6 +36,7 @@ enum diff_gen {
     G_STRING,  /* RSI/RDI into the buffer, small RCX, random DF, repeated data for REPE */
     G_BEXTR,   /* start/length bytes in vvvv from 0..70 */
     G_BZHI,    /* index byte in vvvv from 0..70 */
+    G_STACK,   /* random stack contents (POPF-safe top), RBP near RSP for LEAVE */
 };
 
 /* Flag rules on top of the static undefined mask (SDM per-instruction "Flags Affected"). */
@@ -48,6 +49,7 @@ enum diff_fr {
 };
 
 enum diff_cnt { C_NONE, C_CL, C_IMM, C_ONE }; /* where a shift count comes from */
+enum diff_fault { FAULT_NONE, FAULT_NONCANON, FAULT_UNMAPPED };
 
 /* RFLAGS bits compared. */
 #define DF_CF 0x001u
@@ -77,6 +79,7 @@ struct diff_form {
     uint8_t byte_rm; /* r/m is a byte register whatever the operand size (MOVZX, CRC32, SETcc) */
     uint8_t compat;  /* runs in compatibility mode (32-bit code segment), no REX */
     uint8_t emu_xor; /* harness self-test only: hvemu runs opcode ^ emu_xor (must mismatch) */
+    uint8_t fault;   /* enum diff_fault: memory operand made to fault */
     uint16_t undef;  /* flags the SDM leaves undefined */
 };
 

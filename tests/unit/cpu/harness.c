@@ -9,6 +9,10 @@ static enum exit_action th_exit(void *opaque, struct vcpu *vp, struct vmexit *ex
     struct th *t = opaque;
     t->nexits++;
     t->last = *ex;
+    if (ex->reason < 64)
+        t->reasons[ex->reason]++;
+    t->icount_at_exit = cpu_icount(vp);
+    t->rip_at_exit = cpu_get_rip(vp);
     switch (ex->reason) {
     case EXIT_REASON_IO_INSTRUCTION:
         if (ex->u.io.in)
@@ -169,4 +173,13 @@ int th_vector(struct th *t)
 enum cpu_stop th_run(struct th *t, uint64_t budget)
 {
     return cpu_run(t->vp, budget);
+}
+
+void th_user_pages(struct th *t)
+{
+    th_wr(t, 0x1000, 0x2000 | 7, 8);
+    th_wr(t, 0x2000, 0x3000 | 7, 8);
+    for (uint64_t k = 0; k < 512; k++)
+        th_wr(t, 0x3000 + 8 * k, (k << 21) | 0x87, 8);
+    cpu_tlb_flush_all(t->vp, true);
 }

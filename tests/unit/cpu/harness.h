@@ -25,6 +25,9 @@ struct th {
     unsigned nout;
     int intr_vector;            /* intr_ack result */
     enum exit_action action;    /* what the exit handler returns */
+    unsigned reasons[64];       /* exits seen, per reason */
+    uint64_t icount_at_exit;    /* cpu_icount() seen by the last exit */
+    uint64_t rip_at_exit;       /* cpu_get_rip() seen by the last exit */
 };
 
 void th_init(struct th *t);
@@ -41,6 +44,8 @@ void th_idt64(struct th *t);
 enum cpu_stop th_run(struct th *t, uint64_t budget);
 uint64_t th_rd(struct th *t, uint64_t gpa, unsigned size);
 void th_wr(struct th *t, uint64_t gpa, uint64_t v, unsigned size);
+/* Page tables of th_mode64 with user access allowed. */
+void th_user_pages(struct th *t);
 /* After an exception handled by th_idt64's handlers: the vector (from RIP), or -1. */
 int th_vector(struct th *t);
 

@@ -56,6 +56,7 @@ static const int fault_sigs[5] = {SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGTRAP};
  * these thread-local slots are unavoidable (test code only). */
 static _Thread_local uint8_t *volatile fault_code;
 static _Thread_local volatile int fault_vector;
+static _Thread_local volatile uint64_t fault_addr;
 
 bool native_exec_supported(void) { return true; }
 
@@ -181,7 +182,6 @@ static uint8_t *map_data(uint64_t want, size_t size)
 
 static void on_fault(int sig, siginfo_t *si, void *uctx)
 {
-    (void)si;
     ucontext_t *uc = uctx;
     uint8_t *code = fault_code;
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
@@ -202,6 +202,7 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
     vec = (int)uc->uc_mcontext.gregs[REG_TRAPNO];
 #endif
     fault_vector = vec;
+    fault_addr = (uint64_t)(uintptr_t)si->si_addr;
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)(code + RESUME_OFF);
     /* A fault in compatibility mode: resume in 64-bit mode (CS is the low 16 bits). */
     uc->uc_mcontext.gregs[REG_CSGSFS] = (uc->uc_mcontext.gregs[REG_CSGSFS] & ~(greg_t)0xffff) | LINUX_CS64;
@@ -267,6 +268,12 @@ uint64_t native_exec_insn_va(const struct native_exec *nx)
 }
 
 bool native_exec_compat_ok(const struct native_exec *nx) { return nx->low; }
+
+uint64_t native_exec_fault_addr(const struct native_exec *nx)
+{
+    (void)nx;
+    return fault_addr;
+}
 
 uint64_t native_exec_insn_va32(const struct native_exec *nx)
 {
@@ -341,6 +348,7 @@ void native_exec_destroy(struct native_exec *nx) { (void)nx; }
 uint8_t *native_exec_data(const struct native_exec *nx) { (void)nx; return NULL; }
 uint64_t native_exec_insn_va(const struct native_exec *nx) { (void)nx; return 0; }
 bool native_exec_compat_ok(const struct native_exec *nx) { (void)nx; return false; }
+uint64_t native_exec_fault_addr(const struct native_exec *nx) { (void)nx; return 0; }
 uint64_t native_exec_insn_va32(const struct native_exec *nx) { (void)nx; return 0; }
 int native_exec_run32(struct native_exec *nx, const uint8_t *insn, size_t len, struct native_regs *regs)
 {

@@ -37,6 +37,9 @@ uint64_t native_exec_insn_va(const struct native_exec *nx); /* where the instruc
  * instruction completed, else the exception vector (0 #DE, 6 #UD, 13 #GP, 14 #PF, ...). */
 int native_exec_run(struct native_exec *nx, const uint8_t *insn, size_t len, struct native_regs *regs);
 
+/* The faulting address (siginfo si_addr) of the last run that ended in #PF. */
+uint64_t native_exec_fault_addr(const struct native_exec *nx);
+
 /* Compatibility mode (32-bit code segment of the host OS): possible when the pages lie below
  * 4 GiB. The instruction runs at native_exec_insn_va32(); only EAX..EDI and the flags are
  * meaningful afterwards (the SDM leaves upper halves undefined across the mode switch). */

@@ -207,6 +207,33 @@ static inline void s_fisttp32(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = 
 static inline void s_fisttp64(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = (uint64_t)f80_to_i64(a, true, st); }
 static inline void s_fst32(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = f80_to_f32(a, st); }
 static inline void s_fst64(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = f80_to_f64(a, st); }
+#define S_MEM(name, op, bits)                                                                     \
+    static inline void s_##name(f80 a, f80 b, sf_status *st, x87_res *o)                         \
+    {                                                                                           \
+        o->r[0] = f80_arith_mem(op, a, b.mant, bits, st);                                       \
+    }
+S_MEM(fadd_m32, SF_X87_ADD, 32)
+S_MEM(fsub_m32, SF_X87_SUB, 32)
+S_MEM(fsubr_m32, SF_X87_SUBR, 32)
+S_MEM(fmul_m32, SF_X87_MUL, 32)
+S_MEM(fdiv_m32, SF_X87_DIV, 32)
+S_MEM(fdivr_m32, SF_X87_DIVR, 32)
+S_MEM(fadd_m64, SF_X87_ADD, 64)
+S_MEM(fsub_m64, SF_X87_SUB, 64)
+S_MEM(fsubr_m64, SF_X87_SUBR, 64)
+S_MEM(fmul_m64, SF_X87_MUL, 64)
+S_MEM(fdiv_m64, SF_X87_DIV, 64)
+S_MEM(fdivr_m64, SF_X87_DIVR, 64)
+static inline void s_fcom_m32(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = a;
+    o->sw = cmp_cc(f80_compare_mem(a, b.mant, 32, true, st));
+}
+static inline void s_fcom_m64(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = a;
+    o->sw = cmp_cc(f80_compare_mem(a, b.mant, 64, true, st));
+}
 static inline void s_fld1(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_ONE, st); }
 static inline void s_fldl2t(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_L2T, st); }
 static inline void s_fldl2e(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_L2E, st); }

@@ -1,11 +1,16 @@
-/* Differential tests of the SSE-side softfloat against the host CPU's SSE unit (x86-64 only):
- * same operands, same MXCSR, bit-identical result and identical exception flags required. */
+/* Differential tests of the SSE-side softfloat against the host CPU's SSE unit (x86-64 Linux):
+ * same operands, same MXCSR (masked and unmasked exceptions), bit-identical result and
+ * identical exception flags required; an unmasked exception must fault on both sides. */
+#define _GNU_SOURCE /* ucontext MXCSR field names, sigsetjmp */
 #include <criterion/criterion.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "test_softfloat_gen.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__linux__)
 
 #define MXCSR_DEFAULT 0x1F80u
 #define CASES_PER_MODE 15000
@@ -212,6 +217,33 @@ static uint64_t gen_int(sfgen *g, char kind, uint64_t v)
     return v;
 }
 
+/* Unmasked exceptions fault (#XM -> SIGFPE); the handler reads the MXCSR the instruction left
+ * and jumps back. Test-only statics: a signal handler has nowhere else to put them. */
+static sigjmp_buf trap_jb;
+static volatile uint32_t trap_mxcsr;
+
+static void on_sigfpe(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    (void)sig;
+    (void)si;
+    trap_mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+    siglongjmp(trap_jb, 1);
+}
+
+/* Run the host instruction; returns true if it trapped (then *mx holds the trap's MXCSR). */
+static bool host_call(const sse_op *op, uint64_t a, uint64_t b, uint32_t *mx, uint64_t *r)
+{
+    if (sigsetjmp(trap_jb, 1)) {
+        uint32_t dflt = MXCSR_DEFAULT;
+        *mx = trap_mxcsr;
+        __asm__ volatile("ldmxcsr %0" : : "m"(dflt));
+        return true;
+    }
+    *r = op->host(a, b, mx);
+    return false;
+}
+
 static int run_sse_op(const sse_op *op, uint64_t seed, unsigned *cases)
 {
     sfgen g = { seed };
@@ -229,22 +261,29 @@ static int run_sse_op(const sse_op *op, uint64_t seed, unsigned *cases)
                 b &= 0xFFFFFFFFu;
             uint32_t ftz = sfgen_below(&g, 4) == 0, daz = sfgen_below(&g, 4) == 0;
             uint32_t mx = MXCSR_DEFAULT | ((uint32_t)rc << 13) | (ftz << 15) | (daz << 6);
+            if (sfgen_below(&g, 4) == 0)
+                mx &= ~((uint32_t)sfgen_below(&g, 64) << 7); /* unmask some exceptions */
             uint32_t mx_out = mx;
-            uint64_t want = op->host(a, b, &mx_out);
+            uint64_t want = 0;
+            bool trapped = host_call(op, a, b, &mx_out, &want);
             sf_status st = sf_status_default();
             st.rounding = (uint8_t)rc;
             st.ftz = ftz;
             st.daz = daz;
+            st.masks = (uint8_t)((mx >> 7) & SF_ALL_EXC);
             uint64_t got = op->soft(a, b, &st);
+            bool soft_trap = (st.flags & ~st.masks & SF_ALL_EXC) != 0;
             (*cases)++;
-            if (got != want || st.flags != (mx_out & SF_ALL_EXC)) {
+            if (trapped != soft_trap || (!trapped && got != want) ||
+                st.flags != (mx_out & SF_ALL_EXC)) {
                 if (fails < 8)
                     fprintf(stderr,
-                            "FAIL %s a=%#llx b=%#llx rc=%d ftz=%u daz=%u: host %#llx flags %#x, "
-                            "soft %#llx flags %#x\n",
-                            op->name, (unsigned long long)a, (unsigned long long)b, rc, ftz, daz,
+                            "FAIL %s a=%#llx b=%#llx mxcsr=%#x: host %#llx flags %#x%s, "
+                            "soft %#llx flags %#x%s\n",
+                            op->name, (unsigned long long)a, (unsigned long long)b, mx,
                             (unsigned long long)want, mx_out & SF_ALL_EXC,
-                            (unsigned long long)got, st.flags);
+                            trapped ? " (#XM)" : "", (unsigned long long)got, st.flags,
+                            soft_trap ? " (#XM)" : "");
                 fails++;
             }
         }
@@ -257,6 +296,12 @@ Test(softfloat_host_sse, differential)
     uint64_t seed = sfgen_seed();
     unsigned total = 0;
     int fails = 0;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigfpe;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGFPE, &sa, &old);
     for (size_t i = 0; i < sizeof sse_ops / sizeof sse_ops[0]; i++) {
         unsigned n;
         int f = run_sse_op(&sse_ops[i], seed + i, &n);
@@ -265,6 +310,7 @@ Test(softfloat_host_sse, differential)
         total += n;
         fails += f;
     }
+    sigaction(SIGFPE, &old, NULL);
     fprintf(stderr, "softfloat sse seed %#llx: %u cases, %d failures\n", (unsigned long long)seed,
             total, fails);
     cr_assert_eq(fails, 0, "%d SSE differential failures (seed %#llx)", fails,

@@ -420,3 +420,38 @@ Test(softfloat_vectors, fild)
                   (long long)cases[i].in, r.sign_exp, (unsigned long long)r.mant);
     }
 }
+
+/* Flags raised with exceptions unmasked (an unmasked flag faults with #XM and stores nothing),
+ * as read from the faulting MXCSR on an x86-64 host. */
+static const struct {
+    const char *op;
+    uint32_t a, b, mxcsr;
+    uint8_t flags;
+} unmasked_cases[] = {
+    { "mulss", 0x7f000000, 0x7f000000, 0x1b80, SF_OE },         /* exact overflow */
+    { "mulss", 0x7f000001, 0x7f000001, 0x1b80, SF_OE | SF_PE }, /* inexact overflow */
+    { "mulss", 0x7f000000, 0x7f000000, 0x0f80, SF_OE | SF_PE }, /* masked OE, PE unmasked */
+    { "mulss", 0x00800000, 0x3f000000, 0x1780, SF_UE },         /* exact tiny */
+    { "mulss", 0x00800001, 0x3f000000, 0x1780, SF_UE },         /* exact at 24 bits unbounded */
+    { "mulss", 0x00800000, 0x3f7fffff, 0x1780, SF_UE },
+    { "mulss", 0x00800001, 0x3f7fffff, 0x1780, SF_PE },         /* not tiny: no fault */
+    { "mulss", 0x00000001, 0x3f800001, 0x1e80, SF_DE },         /* stops before computing */
+    { "mulss", 0x00000003, 0x3f000000, 0x0f80, SF_DE | SF_UE | SF_PE },
+    { "mulss", 0x7fa00000, 0x00000001, 0x1f00, SF_IE },         /* no DE after the SNaN */
+    { "divss", 0x3f800000, 0x00000000, 0x1d80, SF_ZE },
+};
+
+Test(softfloat_vectors, unmasked_sse_flags)
+{
+    for (size_t i = 0; i < sizeof unmasked_cases / sizeof unmasked_cases[0]; i++) {
+        sf_status st = sf_status_default();
+        st.masks = (uint8_t)((unmasked_cases[i].mxcsr >> 7) & SF_ALL_EXC);
+        if (!strcmp(unmasked_cases[i].op, "mulss"))
+            f32_mul(unmasked_cases[i].a, unmasked_cases[i].b, &st);
+        else
+            f32_div(unmasked_cases[i].a, unmasked_cases[i].b, &st);
+        cr_expect_eq(st.flags, unmasked_cases[i].flags, "%s %08x %08x mxcsr %#x: flags %#x want %#x",
+                     unmasked_cases[i].op, unmasked_cases[i].a, unmasked_cases[i].b,
+                     unmasked_cases[i].mxcsr, st.flags, unmasked_cases[i].flags);
+    }
+}

@@ -80,6 +80,10 @@ static const struct hcase cases[] = {
         {W64, CONF(1), HPET_TN_ENABLE | HPET_TN_PERIODIC | ROUTE(22)}, {W64, CMP(1), 300},
         {R64, CMP(1), 100}, START, {ADV, 1000}, {EDGES, 22, 1}, {R64, CMP(1), 400},
         {ADV, 3000}, {EDGES, 22, 2}}},
+    {"one-tick period coalesces, comparator keeps whole periods", {
+        {W64, CONF(0), HPET_TN_ENABLE | HPET_TN_PERIODIC | HPET_TN_SETVAL | ROUTE(21)},
+        {W64, CMP(0), 1}, {W64, CMP(0), 1}, START, {ADV, 10}, {EDGES, 21, 1}, {ADV, 999},
+        {EDGES, 21, 1}, {ADV, 1}, {EDGES, 21, 2}, {R64, CMP(0), 102}}},
     {"legacy replacement: timer 0 -> IRQ0, timer 1 -> IRQ8", {
         {W64, CONF(0), HPET_TN_ENABLE | ROUTE(20)}, {W64, CMP(0), 10},
         {W64, CONF(1), HPET_TN_ENABLE | ROUTE(20)}, {W64, CMP(1), 20},

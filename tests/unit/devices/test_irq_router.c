@@ -2,6 +2,7 @@
  * IOAPIC only, HPET legacy replacement cutting off the PIT and RTC lines. */
 #include <criterion/criterion.h>
 
+#include "devices/hpet.h"
 #include "devices/irq_router.h"
 
 struct rig {
@@ -104,4 +105,46 @@ Test(irq_router, works_without_pic_or_ioapic)
     irq_pulse(irq_router_line(&r, 4));
     irq_router_hpet_set(&r, 0, 1);
     cr_assert_eq(r.hpet_level, 1u);
+}
+
+/* The whole path a timer interrupt takes once Linux has switched to the IOAPIC: HPET legacy
+ * timer 0 -> ISA IRQ0 -> IOAPIC pin 2 -> LAPIC vector, with the PIT's own IRQ0 cut off; and
+ * the SCI as a level interrupt that redelivers until the device drops it. */
+Test(irq_router, hpet_and_sci_reach_the_cpu)
+{
+    struct rig g;
+    rig_init(&g);
+    struct vclock clock;
+    vclock_init(&clock);
+    struct lapic l;
+    lapic_init(&l, &g.bus, &clock, NULL, 0, true);
+    lapic_mmio_write(&l, 0xF0, 0x1FF, 4);
+    apic_bus_set_eoi_broadcast(&g.bus, ioapic_eoi_broadcast, &g.io);
+    /* IOAPIC pin 2: vector 0x30, edge, to APIC 0; pin 9: vector 0x39, level. */
+    ioapic_mmio_write(&g.io, IOAPIC_REGSEL, 0x10 + 2 * 2, 4);
+    ioapic_mmio_write(&g.io, IOAPIC_IOWIN, 0x30, 4);
+    ioapic_mmio_write(&g.io, IOAPIC_REGSEL, 0x10 + 2 * 9, 4);
+    ioapic_mmio_write(&g.io, IOAPIC_IOWIN, 0x8039, 4);
+
+    struct hpet h;
+    struct hpet_irq_ops ops = { &g.r, irq_router_hpet_set, irq_router_set_hpet_legacy };
+    hpet_init(&h, &clock, &ops);
+    hpet_mmio_write(&h, HPET_REG_TIMER(0) + HPET_TIMER_CONFIG, HPET_TN_ENABLE, 8);
+    hpet_mmio_write(&h, HPET_REG_TIMER(0) + HPET_TIMER_CMP, 100, 8);
+    hpet_mmio_write(&h, HPET_REG_CONFIG, HPET_CFG_ENABLE | HPET_CFG_LEGACY, 8);
+    irq_set(irq_router_line(&g.r, 0), 1); /* the PIT holds IRQ0 high: cut off */
+    cr_assert_eq(lapic_pending_vector(&l), -1);
+    vclock_advance_to(&clock, 1000);
+    cr_assert_eq(lapic_ack(&l), 0x30);
+    lapic_eoi(&l);
+
+    const struct irq_line *sci = irq_router_line(&g.r, 9);
+    irq_set(sci, 1);
+    cr_assert(g.pic[9]);
+    cr_assert_eq(lapic_ack(&l), 0x39);
+    lapic_eoi(&l); /* still asserted: delivered again */
+    cr_assert_eq(lapic_ack(&l), 0x39);
+    irq_set(sci, 0);
+    lapic_eoi(&l);
+    cr_assert_eq(lapic_ack(&l), -1);
 }

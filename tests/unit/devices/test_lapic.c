@@ -259,6 +259,9 @@ static const struct lcase timer_cases[] = {
         {WM, 1, MSR_IA32_TSC_DEADLINE, 5000, 0}, {RM, 1, MSR_IA32_TSC_DEADLINE, 5000, 0},
         {W, 1, TICR, 10}, {R, 1, TICR, 0}, {R, 1, TCCR, 0}, {ADV, 4999}, {IRRBIT, 1, 0x35, 0},
         {ADV, 1}, {IRRBIT, 1, 0x35, 1}, {RM, 1, MSR_IA32_TSC_DEADLINE, 0, 0}}},
+    {"TSC deadline at the end of time never fires", {EN(1), {W, 1, LVTT, 0x40038},
+        {WM, 1, MSR_IA32_TSC_DEADLINE, -1, 0}, {ADV, 1000000}, {IRRBIT, 1, 0x38, 0},
+        {RM, 1, MSR_IA32_TSC_DEADLINE, -1, 0}}},
     {"TSC deadline in the past fires at once; 0 disarms", {EN(1), {ADV, 1000},
         {W, 1, LVTT, 0x40036}, {WM, 1, MSR_IA32_TSC_DEADLINE, 10, 0}, {IRRBIT, 1, 0x36, 1},
         {ACK, 1, 0x36}, {W, 1, EOI, 0}, {WM, 1, MSR_IA32_TSC_DEADLINE, 2000, 0},
@@ -347,6 +350,7 @@ static const struct lcase msr_cases[] = {
         {WM, 1, MSR_IA32_APIC_BASE, LAPIC_DEFAULT_BASE | APIC_BASE_EXTD, -1},
         {WM, 1, MSR_IA32_APIC_BASE, LAPIC_DEFAULT_BASE | APIC_BASE_EN | (1 << 9), -1},
         {WM, 1, MSR_IA32_APIC_BASE, LAPIC_DEFAULT_BASE | APIC_BASE_EN | 1, -1},
+        {WM, 1, MSR_IA32_APIC_BASE, (1ll << MMU_MAXPHYADDR) | LAPIC_DEFAULT_BASE | APIC_BASE_EN, -1},
         {WM, 1, MSR_IA32_APIC_BASE, LAPIC_DEFAULT_BASE, 0},
         {WM, 1, MSR_IA32_APIC_BASE, APIC_BASE_X2, -1}}},
     {"APIC base: BSP bit read-only, base relocates", {
@@ -445,6 +449,10 @@ Test(lapic, mmio_partial_reads)
     cr_assert_eq(lapic_mmio_read(&r.l[0], TPR, 4), 0);
     cr_assert(lapic_msr_handles(0x1B) && lapic_msr_handles(0x6E0) && lapic_msr_handles(0x8FF));
     cr_assert(!lapic_msr_handles(0x900) && !lapic_msr_handles(0x10));
+    cr_assert_str_eq(lapic_reg_name(ICR), "ICR");
+    cr_assert_str_eq(lapic_reg_name(LVTT + 4), "LVT_TIMER");
+    cr_assert_str_eq(lapic_reg_name(0x2F0), "reserved");
+    cr_assert_str_eq(lapic_reg_name(0x5000), "reserved");
 }
 
 /* The hypervisor's synthetic APIC MSRs reach these, in both modes. */
@@ -464,6 +472,9 @@ Test(lapic, hypervisor_register_access)
     cr_assert_eq(lapic_get_tpr(&r.l[2]), 0x70);
     cr_assert_eq(lapic_pending_vector(&r.l[2]), -1);
     lapic_set_tpr(&r.l[2], 0);
+    r.vp[2].intr = false; /* the CPU lost its event: resync restores it */
+    lapic_sync_intr(&r.l[2]);
+    cr_assert(r.vp[2].intr);
     cr_assert_eq(lapic_ack(&r.l[2]), 0x61);
     lapic_eoi(&r.l[2]);
     cr_assert_eq(lapic_get_ppr(&r.l[2]), 0);

@@ -253,3 +253,21 @@ Test(loader_linux, host_debian_kernel_if_present)
     physmem_destroy(&pm);
     free(img);
 }
+
+Test(loader_linux, setup_header_wins_over_a_multiboot_header)
+{
+    size_t len;
+    uint8_t *img = build_bz(&good, &len);
+    uint8_t *mb = img + 5 * 512 + 0x100; /* in the kernel part, well inside the first 8 KiB */
+    put32(mb, 0x1BADB002);
+    put32(mb + 4, 3);
+    put32(mb + 8, (uint32_t)(0u - 0x1BADB002u - 3u));
+    struct physmem pm;
+    struct boot_entry e;
+    char err[256];
+    cr_assert_eq(try_load(&pm, TEST_RAM, img, len, NULL, &e, err, sizeof(err)), 0, "%s", err);
+    cr_expect_eq(e.kind, IMAGE_LINUX);
+    cr_expect_eq(e.mode, BOOT_LONG64);
+    physmem_destroy(&pm);
+    free(img);
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Linux benchmark: boots Debian's kernel with the busybox initramfs of scripts/mkinitramfs.sh
+# (--smp 1) under hvemu and under QEMU TCG, and prints the host wall time to the init's start
+# marker, the time of a fixed workload (sha256sum of 16 MiB of /dev/zero), and the time to
+# power-off, with the hvemu/QEMU ratios. A run that fails or hangs is reported with its exit
+# status and the last console lines (every run has a timeout).
+#
+# usage: bench/linux.sh [KERNEL]   (default: the newest /boot/vmlinuz-*)
+# environment: as bench/common.sh, plus HVEMU_BENCH_LINUX_TIMEOUT (seconds per boot, default 600)
+# exit status: 0, or 1 when Linux did not reach power-off under hvemu with the right digest.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+kernel=${1:-$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)}
+[ -n "$kernel" ] && [ -r "$kernel" ] || die "no readable kernel (give one, or install linux-image-amd64)"
+linux_timeout=${HVEMU_BENCH_LINUX_TIMEOUT:-600}
+mem=512M
+marker_start="HVEMU-INIT: start"
+marker_done="HVEMU-INIT: done"
+workload="dd if=/dev/zero bs=1M count=16 2>/dev/null | sha256sum"
+digest=080acf35a507ac9849cfcba47dc2ad83e01b75663a516279c8b9d243b719643e # of 16 MiB of zeros
+append="console=ttyS0 panic=-1 -- $workload"
+
+bench_build_release
+initrd=$bench_build/linux/initramfs.cpio.gz
+mkdir -p "$(dirname "$initrd")"
+sh "$bench_root/scripts/mkinitramfs.sh" "$initrd" 2>"$bench_tmp/mkinitramfs.log" ||
+    { cat "$bench_tmp/mkinitramfs.log" >&2; die "scripts/mkinitramfs.sh failed"; }
+
+# boot_timed LOG CMD...: runs CMD with the timeout, writing each console line to LOG prefixed by
+# the seconds since the start; sets boot_status, t_start, t_done, t_end (empty when not seen).
+boot_timed() {
+    local log=$1
+    shift
+    local t0=${EPOCHREALTIME/[.,]/} line d
+    set +e
+    {
+        timeout -k 5 "$linux_timeout" "$@" </dev/null 2>"$log.err"
+        echo "BENCH-EXIT $?"
+    } | while IFS= read -r line; do
+        d=$((${EPOCHREALTIME/[.,]/} - t0)) # microseconds, without a fork per line
+        printf '%d.%03d %s\n' $((d / 1000000)) $((d % 1000000 / 1000)) "${line%$'\r'}"
+    done >"$log"
+    set -e
+    boot_status=$(sed -nE 's/^[0-9.]+ BENCH-EXIT ([0-9]+)$/\1/p' "$log" | tail -1)
+    t_start=$(grep -F "$marker_start" "$log" | head -1 | cut -d' ' -f1 || true)
+    t_done=$(grep -F "$marker_done" "$log" | head -1 | cut -d' ' -f1 || true)
+    t_end=$(tail -1 "$log" | cut -d' ' -f1)
+}
+
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# report NAME LOG: prints the figures of one boot; returns 1 when it did not complete.
+report() {
+    local name=$1 log=$2
+    local got
+    got=$(grep -oE '[0-9a-f]{64}' "$log" | head -1 || true)
+    if [ "$boot_status" != 0 ] || [ -z "$t_done" ] || [ "$got" != "$digest" ]; then
+        echo "$name: FAILED: exit status $boot_status$([ "$boot_status" = 124 ] && echo " (timed out after ${linux_timeout} s)"),"\
+            "start marker ${t_start:+at ${t_start} s}${t_start:-not seen}, workload digest ${got:-not printed}"
+        echo "--- last console lines (seconds since start):"
+        grep -v BENCH-EXIT "$log" | tail -n 20 | sed 's/^/    /'
+        echo "--- stderr:"
+        tail -n 10 "$log.err" | sed 's/^/    /'
+        return 1
+    fi
+    printf '%s: init start %s s, workload %s s, power-off %s s (digest ok)\n' \
+        "$name" "$t_start" "$(sub "$t_start" "$t_done")" "$t_end"
+}
+
+echo "== linux: $(basename "$kernel"), --smp 1, $mem, workload: $workload =="
+rc=0
+boot_timed "$bench_tmp/hv.log" "$bench_build/hvemu" --stats --smp 1 --mem "$mem" \
+    --kernel "$kernel" --initrd "$initrd" --append "$append"
+hv_ok=1
+report hvemu "$bench_tmp/hv.log" || { hv_ok=0; rc=1; }
+if bench_parse_stats "$bench_tmp/hv.log.err"; then
+    printf 'hvemu: %s guest instructions, %s MIPS, decode-cache hit rate %s, TLB hit rate %s\n' \
+        "$stat_insns" "$stat_mips" "$stat_decode" "$stat_tlb"
+fi
+hv=("$t_start" "$t_done" "$t_end")
+
+if [ "$bench_qemu" = none ] || ! command -v "$bench_qemu" >/dev/null 2>&1; then
+    echo "qemu: skipped ($bench_qemu not found)"
+    exit $rc
+fi
+boot_timed "$bench_tmp/q.log" "$bench_qemu" -M q35 -accel tcg -smp 1 -m "$mem" -display none \
+    -monitor none -serial stdio -no-reboot -kernel "$kernel" -initrd "$initrd" -append "$append"
+report qemu "$bench_tmp/q.log" || exit $rc
+if [ "$hv_ok" = 1 ]; then
+    awk -v hs="${hv[0]}" -v hd="${hv[1]}" -v he="${hv[2]}" -v qs="$t_start" -v qd="$t_done" -v qe="$t_end" 'BEGIN {
+        printf "ratio (hvemu time / QEMU time): init start %.2f, workload %.2f, power-off %.2f\n",
+            hs / qs, (hd - hs) / (qd - qs), he / qe
+    }'
+fi
+exit $rc
