@@ -2,8 +2,9 @@
 # parsing of hvemu's --stats line, and the checksum a host build of a guest's C code computes.
 # Environment: HVEMU_BENCH_BUILD (build dir, default build-bench), HVEMU_BENCH_TIMEOUT (seconds
 # per run, default 900), HVEMU_BENCH_REPEAT (runs of each measurement, the fastest is shown;
-# default 1: use 3 on a busy machine), HVEMU_BENCH_NO_BUILD=1 (use the build dir as it is, e.g. while the tree
-# does not build), QEMU (binary, default qemu-system-x86_64; QEMU=none skips QEMU).
+# default 1: use 3 on a busy machine), HVEMU_BENCH_NO_BUILD=1 (use the build dir as it is, e.g.
+# while the tree does not build), QEMU (binary, default qemu-system-x86_64; QEMU=none skips it).
+# shellcheck shell=bash
 
 bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench_build=${HVEMU_BENCH_BUILD:-$bench_root/build-bench}
@@ -143,6 +144,7 @@ bench_guest() {
         return $rc
     fi
     # QEMU ignores hvemu's S5 SLP_TYP, so the guest leaves through isa-debug-exit: status 1.
+    # shellcheck disable=SC2054 # the commas belong to -device's argument
     local q_args=("$bench_qemu" -M q35 -accel tcg -m "$mem" -display none -monitor none
         -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$elf")
     bench_best "$bench_tmp/q0.out" "$bench_tmp/q0.err" "${q_args[@]}" -append "$zero_append"

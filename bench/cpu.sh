@@ -7,6 +7,7 @@
 #                                 default 1850; e.g. `bench/cpu.sh 10` for a quick check)
 # exit status: 0, or 1 when the guest failed or printed a wrong checksum under hvemu.
 set -euo pipefail
+# shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 
 iters=${1:-}

@@ -9,10 +9,13 @@
 # environment: as bench/common.sh, plus HVEMU_BENCH_LINUX_TIMEOUT (seconds per boot, default 600)
 # exit status: 0, or 1 when Linux did not reach power-off under hvemu with the right digest.
 set -euo pipefail
+# shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 
-kernel=${1:-$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)}
-[ -n "$kernel" ] && [ -r "$kernel" ] || die "no readable kernel (give one, or install linux-image-amd64)"
+kernel=${1:-$(printf '%s\n' /boot/vmlinuz-* | sort -V | tail -1)}
+if [ ! -r "$kernel" ]; then
+    die "no readable kernel '$kernel' (give one, or install linux-image-amd64)"
+fi
 linux_timeout=${HVEMU_BENCH_LINUX_TIMEOUT:-600}
 mem=512M
 marker_start="HVEMU-INIT: start"

@@ -6,6 +6,7 @@
 # usage: bench/mem.sh [PASSES]   (default 4)
 # exit status: 0, or 1 when the guest failed or printed a wrong checksum under hvemu.
 set -euo pipefail
+# shellcheck source=bench/common.sh
 source "$(dirname "$0")/common.sh"
 
 passes=${1:-}

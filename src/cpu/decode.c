@@ -30,7 +30,7 @@ struct mmap_ent {
 #define OP(mn, o, c) M(mn, FM_OP, o, c)
 static const struct mmap_ent mtab[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     ALU(ADD), ALU(OR), ALU(ADC), ALU(SBB), ALU(AND), ALU(SUB), ALU(XOR), ALU(CMP), ALU(TEST),
-    M(MOV, FM_ALU, MOV_RR, 0),
+    M(MOV, FM_ALU, MOV_RR, 0), M(MOVNTI, FM_ALU, MOV_RR, 0),
     OP(NOP, NOP, 0), OP(ENDBR64, NOP, 0), OP(ENDBR32, NOP, 0), OP(LFENCE, NOP, 0),
     OP(SFENCE, NOP, 0), OP(MFENCE, NOP, 0), OP(CLFLUSH, NOP, 0), OP(CLFLUSHOPT, NOP, 0),
     OP(CLWB, NOP, 0), OP(PREFETCH, NOP, 0), OP(PREFETCHNTA, NOP, 0), OP(PREFETCHT0, NOP, 0),
@@ -95,7 +95,7 @@ static const struct mmap_ent mtab[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     OP(WRGSBASE, WRFSGS, 1),
     OP(INVLPG, INVLPG, 0), OP(VMCALL, VMCALL, 0), OP(CLTS, CLTS, 0), OP(XGETBV, XGETBV, 0),
     OP(XSETBV, XSETBV, 0), OP(RDPID, RDPID, 0), OP(WBINVD, WBINVD, 0), OP(INVD, WBINVD, 1),
-    OP(LAR, LAR, 0), OP(LSL, LSL, 0), OP(VERR, VERR, 0), OP(VERW, VERW, 0), OP(RDPMC, RDPMC, 0),
+    OP(CLAC, CLAC, 0), OP(STAC, STAC, 0), OP(LAR, LAR, 0), OP(LSL, LSL, 0), OP(VERR, VERR, 0), OP(VERW, VERW, 0), OP(RDPMC, RDPMC, 0),
     OP(MONITOR, MONITOR, 0), OP(MWAIT, MWAIT, 0), OP(INVPCID, INVPCID, 0),
 };
 #undef M
@@ -436,7 +436,7 @@ unsigned decode_block(struct vcpu *vp, gva_t rip, gpa_t gpa, struct insn *out, u
     decoder_for(&dec, vp->mode);
     unsigned page_left = (unsigned)(PAGE_SIZE - (rip & (PAGE_SIZE - 1)));
     uint8_t bytes[PAGE_SIZE + 16];
-    physmem_read(vp->pm, gpa, bytes, page_left);
+    mem_code_read(vp, gpa, bytes, page_left);
     unsigned have = page_left, off = 0, n = 0;
     bool tail_fetched = false;
     while (n < max && off < page_left) {

@@ -204,6 +204,24 @@ gpa_t mem_fetch_gpa(struct vcpu *vp, gva_t la)
     return xlate_or_fault(vp, NULL, la, MMU_EXEC);
 }
 
+void mem_code_read(struct vcpu *vp, gpa_t gpa, uint8_t *buf, unsigned len)
+{
+    while (len) {
+        struct phys_lookup l;
+        physmem_lookup(vp->pm, gpa, &l);
+        unsigned n = l.avail < len ? (unsigned)l.avail : len;
+        if (n == 0)
+            n = len;
+        if (l.host && l.kind != PHYS_MMIO)
+            memcpy(buf, l.host, n);
+        else
+            memset(buf, 0xff, n);
+        buf += n;
+        gpa += n;
+        len -= n;
+    }
+}
+
 unsigned mem_fetch_bytes(struct vcpu *vp, gva_t la, uint8_t *buf, unsigned len)
 {
     unsigned got = 0;
@@ -215,7 +233,7 @@ unsigned mem_fetch_bytes(struct vcpu *vp, gva_t la, uint8_t *buf, unsigned len)
         uint32_t err;
         if (translate(vp, la, MMU_EXEC, false, true, &gpa, &err))
             return got;
-        physmem_read(vp->pm, gpa, buf + got, n);
+        mem_code_read(vp, gpa, buf + got, n);
         got += n;
         la = (la + n) & vp->lin_mask;
     }

@@ -96,6 +96,9 @@ static inline uint8_t *mem_rmw_ptr(struct vcpu *vp, gva_t la, unsigned sz)
 
 /* Instruction fetch: translate for execution (faults at the block boundary). */
 gpa_t mem_fetch_gpa(struct vcpu *vp, gva_t la);
+/* Code bytes at gpa: RAM, ROM and overlay pages are read; MMIO and holes read as 0xFF, so
+ * fetching never calls a device. */
+void mem_code_read(struct vcpu *vp, gpa_t gpa, uint8_t *buf, unsigned len);
 /* Copy up to len code bytes at la; returns how many could be fetched without a fault. */
 unsigned mem_fetch_bytes(struct vcpu *vp, gva_t la, uint8_t *buf, unsigned len);
 

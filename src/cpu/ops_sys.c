@@ -574,6 +574,22 @@ int op_MWAIT(struct vcpu *vp, const struct insn *i)
     cpu_fault_ud(vp, i);
 }
 
+/* SMAP's AC toggles: CPL 0 only (SDM CLAC/STAC). */
+static int set_ac(struct vcpu *vp, const struct insn *i, bool on)
+{
+    if (vp->cpl != 0 || !(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
+        cpu_fault_ud(vp, i);
+    if (on)
+        vp->rflags |= FL_AC;
+    else
+        vp->rflags &= ~(uint64_t)FL_AC;
+    vcpu_update_mmu_idx(vp);
+    return next(vp, i);
+}
+
+int op_CLAC(struct vcpu *vp, const struct insn *i) { return set_ac(vp, i, false); }
+int op_STAC(struct vcpu *vp, const struct insn *i) { return set_ac(vp, i, true); }
+
 /* ---- LAR / LSL / VERR / VERW: ZF reports whether the selector passes ---- */
 static bool sel_visible(struct vcpu *vp, uint16_t sel, struct seg *s)
 {

@@ -116,7 +116,8 @@ enum cpu_stop cpu_run(struct vcpu *vp, uint64_t budget)
     for (;;) {
         /* One test covers every reason to look closer at this boundary. */
         if (unlikely(vp->events | vp->shutdown | vp->halted | vp->stop_exit | vp->int_shadow |
-                     vp->wait_sipi | (vp->pending_exc != 0xff) | (vp->icount >= end))) {
+                     vp->wait_sipi | (vp->pending_exc != 0xff) | (vp->icount >= end) |
+                     (vp->rflags & FL_TF))) {
             st = boundary(vp, end);
             if (st >= 0)
                 break;
@@ -128,10 +129,17 @@ enum cpu_stop cpu_run(struct vcpu *vp, uint64_t budget)
         }
         struct block *b = dcache_lookup(vp);
         uint64_t left = end - vp->icount;
-        if (vp->int_shadow) {
-            /* STI / MOV SS: one instruction runs before interrupts are looked at again. */
+        if (vp->int_shadow || (vp->rflags & FL_TF)) {
+            /* STI / MOV SS: one instruction runs before interrupts are looked at again.
+             * TF: a single-step trap follows each instruction that began with TF set. */
+            bool tf = vp->rflags & FL_TF;
+            uint64_t before = vp->icount;
             exec_steps(vp, b, 1);
             vp->int_shadow = false;
+            if (tf && vp->icount != before && !vp->shutdown) {
+                vp->dr[6] |= 1u << 14; /* DR6.BS */
+                intr_deliver(vp, EXC_DB, EVK_EXC, false, 0, 0);
+            }
         } else if (b->n <= left) {
             exec_block(vp, b);
         } else {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hv/board_priv.h"
+#include "mmu/mmu.h"
 #include "hv/exits.h"
 #include "hv/host_ports.h"
 
@@ -25,7 +26,7 @@ static void hv_inject(void *opaque, unsigned vp, uint8_t vector, bool auto_eoi)
 static void hv_apic_eoi(void *opaque, unsigned vp)
 {
     struct machine *m = opaque;
-    lapic_mmio_write(&board_of(m)->lapic[vp], 0xB0, 0, 4); /* EOI register */
+    lapic_eoi(&board_of(m)->lapic[vp]);
 }
 
 static int hv_icr_write(void *opaque, unsigned vp, uint64_t icr)
@@ -42,20 +43,19 @@ static int hv_icr_write(void *opaque, unsigned vp, uint64_t icr)
 static uint64_t hv_icr_read(void *opaque, unsigned vp)
 {
     struct machine *m = opaque;
-    struct lapic *l = &board_of(m)->lapic[vp];
-    return lapic_mmio_read(l, 0x300, 4) | lapic_mmio_read(l, 0x310, 4) << 32;
+    return lapic_read_icr(&board_of(m)->lapic[vp]);
 }
 
 static void hv_tpr_write(void *opaque, unsigned vp, uint8_t tpr)
 {
     struct machine *m = opaque;
-    lapic_mmio_write(&board_of(m)->lapic[vp], 0x80, tpr, 4);
+    lapic_set_tpr(&board_of(m)->lapic[vp], tpr);
 }
 
 static uint8_t hv_tpr_read(void *opaque, unsigned vp)
 {
     struct machine *m = opaque;
-    return (uint8_t)lapic_mmio_read(&board_of(m)->lapic[vp], 0x80, 4);
+    return (uint8_t)lapic_get_tpr(&board_of(m)->lapic[vp]);
 }
 
 static void hv_flush_tlb(void *opaque, unsigned vp, bool include_global, const gva_t *pages, unsigned n)
@@ -149,6 +149,9 @@ int board_hv_create(struct machine *m, struct board *b, char *err, size_t errlen
         return -1;
     if (!cfg.enabled)
         return 0;
+    /* What the hypervisor reports must be what the board's hardware does. */
+    cfg.apic_hz = LAPIC_TIMER_HZ;
+    cfg.phys_bits = MMU_MAXPHYADDR;
     b->hv_ops = (struct hv_host_ops){
         .opaque = m,
         .inject = hv_inject,
@@ -210,6 +213,7 @@ void board_cpuid(struct machine *m, struct vcpu *vp, uint32_t leaf, uint32_t sub
             out[3] |= 1u << 9;
         else
             out[3] &= ~(1u << 9);
+        out[2] |= 1u << 21 | 1u << 24; /* x2APIC, TSC-deadline timer: both in the LAPIC */
     } else if (leaf == 0xB || leaf == 0x1F) {
         out[3] = id;
     }

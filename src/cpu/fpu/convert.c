@@ -112,6 +112,48 @@ sf_bits sf_round_int(const sf_fmt *fmt, sf_bits abits, int rnd, bool suppress_pe
     return r;
 }
 
+f80 bcd_to_f80(const uint8_t bcd[10])
+{
+    uint64_t v = 0;
+    for (int i = 8; i >= 0; i--)
+        v = v * 100 + (uint64_t)(bcd[i] >> 4) * 10 + (bcd[i] & 15);
+    sf_status st = sf_status_default();
+    bool sign = bcd[9] >> 7;
+    if (v == 0)
+        return sf_zero(&sf_fmt_f80, sign);
+    int sh = clz64(v);
+    return sf_round_pack(&sf_fmt_f80, 64, &st, sign, 63 - sh, u128_make(v << sh, 0));
+}
+
+void f80_to_bcd(f80 abits, uint8_t bcd[10], sf_status *st)
+{
+    static const uint64_t bcd_limit = 999999999999999999ull;
+    sf_val a = sf_unpack(&sf_fmt_f80, abits);
+    uint64_t mag = 0;
+    bool inexact = false, inc = false;
+    for (int i = 0; i < 10; i++)
+        bcd[i] = 0;
+    if (a.cls == CLS_FINITE) { /* FBSTP lists no #D */
+        if (!to_integer(&a, st->rounding, &mag, &inexact, &inc) || mag > bcd_limit)
+            a.cls = CLS_UNSUPPORTED; /* out of range: invalid like a NaN */
+    }
+    if (a.cls != CLS_FINITE && a.cls != CLS_ZERO) {
+        st->flags |= SF_IE;
+        bcd[9] = bcd[8] = 0xFF;
+        bcd[7] = 0xC0;
+        return;
+    }
+    if (inexact && !sf_pre_trapped(st))
+        st->flags |= SF_PE;
+    st->c1 = inc;
+    for (int i = 0; i < 9; i++) {
+        uint64_t two = mag % 100;
+        mag /= 100;
+        bcd[i] = (uint8_t)(((two / 10) << 4) | (two % 10));
+    }
+    bcd[9] = (uint8_t)(a.sign ? 0x80 : 0);
+}
+
 /* ---- Public wrappers ---- */
 #define F32B(x) bits_of_f32(x)
 #define F64B(x) bits_of_f64(x)

@@ -132,6 +132,12 @@ int16_t f80_to_i16(f80 a, bool truncate, sf_status *st);
 int32_t f80_to_i32(f80 a, bool truncate, sf_status *st);
 int64_t f80_to_i64(f80 a, bool truncate, sf_status *st);
 
+/* FBLD / FBSTP: 18-digit packed BCD, byte 9 bit 7 = sign. FBLD is exact (invalid digits give
+ * whatever the digit arithmetic yields, the SDM leaves them undefined); FBSTP rounds with RC
+ * and stores the BCD indefinite (FF FF C0 00..) with IE for NaN, infinity or |x| >= 10^18. */
+f80 bcd_to_f80(const uint8_t bcd[10]);
+void f80_to_bcd(f80 a, uint8_t bcd[10], sf_status *st);
+
 /* ---- Round to integral ---- */
 /* ROUNDSS/ROUNDSD imm8: bits 1:0 rounding, bit 2 use MXCSR.RC, bit 3 suppress PE. */
 f32 f32_round_int(f32 a, uint8_t imm, sf_status *st);

@@ -67,8 +67,9 @@ f80 f80_fscale(f80 abits, f80 bbits, sf_status *st)
     return sf_round_pack(FMT, 64, st, a.sign, a.exp + n, u128_make(a.sig, 0));
 }
 
-/* Partial remainder step: the exponent difference reduced by at most this many bits per
- * FPREM/FPREM1 when the difference is 64 or more (SDM: "N ... between 32 and 63"). */
+/* Partial remainder (exponent difference >= 64): the SDM's "N, an implementation-dependent
+ * number between 32 and 63" is 32 + (difference mod 32) here, which reproduces the x86-64
+ * test host's partial remainders and condition codes bit for bit. */
 static int partial_bits(int32_t d) { return 32 + (d & 31); }
 
 f80 f80_fprem(f80 abits, f80 bbits, bool ieee, uint16_t *fsw_cc, sf_status *st)

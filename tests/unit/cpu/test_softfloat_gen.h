@@ -234,6 +234,20 @@ static inline void s_fcom_m64(f80 a, f80 b, sf_status *st, x87_res *o)
     o->r[0] = a;
     o->sw = cmp_cc(f80_compare_mem(a, b.mant, 64, true, st));
 }
+static inline void s_fbstp(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    uint8_t v[10];
+    f80_to_bcd(a, v, st);
+    memcpy(&o->r[0].mant, v, 8);
+    memcpy(&o->r[0].sign_exp, v + 8, 2);
+}
+static inline void s_fbld(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    uint8_t v[10];
+    memcpy(v, &a.mant, 8);
+    memcpy(v + 8, &a.sign_exp, 2);
+    o->r[0] = bcd_to_f80(v);
+}
 static inline void s_fld1(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_ONE, st); }
 static inline void s_fldl2t(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_L2T, st); }
 static inline void s_fldl2e(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_L2E, st); }

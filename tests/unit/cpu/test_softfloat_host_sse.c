@@ -13,7 +13,7 @@
 #if defined(__x86_64__) && defined(__linux__)
 
 #define MXCSR_DEFAULT 0x1F80u
-#define CASES_PER_MODE 15000
+#define CASES_PER_MODE 30000
 
 typedef uint64_t (*host_fn)(uint64_t a, uint64_t b, uint32_t *mxcsr);
 typedef uint64_t (*soft_fn)(uint64_t a, uint64_t b, sf_status *st);

@@ -7,7 +7,7 @@
 
 #if defined(__x86_64__)
 
-#define CASES_PER_MODE 1500
+#define CASES_PER_MODE 3000
 #define MAX_ULPS 1
 
 #define X87_PRE "fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\tfldt %[b]\n\tfldt %[a]\n\t"

@@ -7,7 +7,7 @@
 
 #if defined(__x86_64__)
 
-#define CASES_PER_MODE 15000
+#define CASES_PER_MODE 30000
 
 typedef void (*x87_host_fn)(const f80 *a, const f80 *b, uint16_t cw, x87_res *out);
 typedef void (*x87_soft_fn)(f80 a, f80 b, sf_status *st, x87_res *out);
@@ -124,6 +124,35 @@ HOST_MEM(fdiv_m64, uint64_t, "fdivl")
 HOST_MEM(fdivr_m64, uint64_t, "fdivrl")
 HOST_MEM(fcom_m64, uint64_t, "fcoml")
 
+/* Packed BCD: the 10 bytes travel in an f80-shaped slot (bytes 0-7 mant, 8-9 sign_exp). */
+static void host_fbstp(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)
+{
+    uint16_t sv;
+    uint8_t v[10];
+    (void)b;
+    __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\tfldt %[a]\n\tfbstp %[v]\n\t"
+                     "fnstsw %[sw]\n\tfnclex\n\tfldcw %[sv]"
+                     : [v] "=m"(v), [sw] "=m"(o->sw), [sv] "+m"(sv)
+                     : [a] "m"(*a), [cw] "m"(cw)
+                     : X87_CLOBBER);
+    memcpy(&o->r[0].mant, v, 8);
+    memcpy(&o->r[0].sign_exp, v + 8, 2);
+}
+
+static void host_fbld(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)
+{
+    uint16_t sv;
+    uint8_t v[10];
+    (void)b;
+    memcpy(v, &a->mant, 8);
+    memcpy(v + 8, &a->sign_exp, 2);
+    __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\tfbld %[v]\n\t"
+                     "fnstsw %[sw]\n\tfnclex\n\tfstpt %[r0]\n\tfldcw %[sv]"
+                     : [r0] "=m"(o->r[0]), [sw] "=m"(o->sw), [sv] "+m"(sv)
+                     : [v] "m"(v), [cw] "m"(cw)
+                     : X87_CLOBBER);
+}
+
 /* Constant loads: rounding control applies, operands unused. */
 #define HOST_FLDC(name, insn)                                                                     \
     static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)               \
@@ -150,7 +179,7 @@ HOST_FLD(fld64, uint64_t, "fldl")
 
 /* Operand shapes: G generic f80, N b near a, S small scale factor, I near-integer range,
  * R f32/f64 exponent range, P remainder pairs, F f32 bits, D f64 bits, K no operand,
- * m/q an f32/f64 memory operand in b. */
+ * m/q an f32/f64 memory operand in b, B values for FBSTP, b packed BCD in a. */
 typedef struct x87_op {
     const char *name;
     x87_host_fn host;
@@ -192,6 +221,8 @@ typedef struct x87_op {
 #define UNMASK_fldlg2 false
 #define UNMASK_fldln2 false
 #define UNMASK_fldz false
+#define UNMASK_fbstp false
+#define UNMASK_fbld false
 #define UNMASK_fadd_m32 true
 #define UNMASK_fsub_m32 true
 #define UNMASK_fsubr_m32 true
@@ -225,6 +256,7 @@ static const x87_op x87_ops[] = {
     OP(fadd_m64, 'q', FSW_C1, true), OP(fsub_m64, 'q', FSW_C1, true), OP(fsubr_m64, 'q', FSW_C1, true),
     OP(fmul_m64, 'q', FSW_C1, true), OP(fdiv_m64, 'q', FSW_C1, true), OP(fdivr_m64, 'q', FSW_C1, true),
     OP(fcom_m64, 'q', FSW_C0 | FSW_C2 | FSW_C3, false),
+    OP(fbstp, 'B', FSW_C1, false),  OP(fbld, 'b', 0, false),
 };
 
 static f80 with_exp(sfgen *g, f80 v, int32_t e)
@@ -273,6 +305,17 @@ static void gen_pair(sfgen *g, char shape, f80 *a, f80 *b)
                                                      : (int32_t)sfgen_below(g, 70) - 3;
         if (ea > 0 && ea < 0x7FFF)
             *b = with_exp(g, *b, ea - d);
+        break;
+    }
+    case 'B': *a = with_exp(g, *a, 0x3FFF + (int32_t)sfgen_below(g, 66) - 3); break;
+    case 'b': {
+        uint8_t v[10] = { 0 };
+        int digits = (int)sfgen_below(g, 19);
+        for (int d = 0; d < digits; d++)
+            v[d / 2] = (uint8_t)(v[d / 2] | (sfgen_below(g, 10) << (4 * (d & 1))));
+        v[9] = (uint8_t)(sfgen_below(g, 2) << 7);
+        memcpy(&a->mant, v, 8);
+        memcpy(&a->sign_exp, v + 8, 2);
         break;
     }
     case 'm': b->mant = sfgen_f32(g); break;

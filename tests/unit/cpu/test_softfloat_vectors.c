@@ -266,6 +266,15 @@ static const vec vectors[] = {
     { "fyl2xp1", 0, 0ull, 0x7fff, 0x8000000000000000ull, 0x37f, 0xffff, 0xc000000000000000ull, 0, 0ull, 0ull, 0x1 },
     { "fyl2xp1", 0x3fc0, 0x8000000000000000ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0x3fc0, 0xb8aa3b295c17f0bbull, 0, 0ull, 0ull, 0x20 },
     { "fyl2xp1", 0x8000, 0ull, 0x4000, 0xc000000000000000ull, 0x37f, 0x8000, 0ull, 0, 0ull, 0ull, 0 },
+    { "fbstp", 0x4038, 0xde0b6b3a763ffff0ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0x25, 0ull, 0, 0ull, 0ull, 0x220 },
+    { "fbstp", 0x4038, 0xde0b6b3a763ffff0ull, 0x3fff, 0x8000000000000000ull, 0xf7f, 0x24, 0x9999999999999999ull, 0, 0ull, 0ull, 0x20 },
+    { "fbstp", 0xc039, 0xde0b6b3a76400000ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0x8050, 0ull, 0, 0ull, 0ull, 0 },
+    { "fbstp", 0xbffe, 0x8000000000000000ull, 0x3fff, 0x8000000000000000ull, 0x77f, 0x8000, 0x1ull, 0, 0ull, 0ull, 0x220 },
+    { "fbstp", 0x8000, 0ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0x8000, 0ull, 0, 0ull, 0ull, 0 },
+    { "fbstp", 0x7fff, 0xc000000000000000ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0xffff, 0xc000000000000000ull, 0, 0ull, 0ull, 0x1 },
+    { "fbld", 0x8000, 0x1234567890123456ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0xc031, 0x8c5aa79157580000ull, 0, 0ull, 0ull, 0 },
+    { "fbld", 0x99, 0x9999999999999999ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0x403a, 0xde0b6b3a763ffff0ull, 0, 0ull, 0ull, 0 },
+    { "fbld", 0x8000, 0ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0x8000, 0ull, 0, 0ull, 0ull, 0 },
 };
 
 typedef uint64_t (*sse_soft)(uint64_t a, uint64_t b, sf_status *st);
@@ -298,7 +307,7 @@ static const struct {
     X(fst64, FSW_C1), X(fld32, 0), X(fld64, 0), X(fld1, FSW_C1), X(fldl2t, FSW_C1),
     X(fldl2e, FSW_C1), X(fldpi, FSW_C1), X(fldlg2, FSW_C1), X(fldln2, FSW_C1), X(fldz, FSW_C1),
     X(fsin, FSW_C2), X(fcos, FSW_C2), X(fptan, FSW_C2), X(fpatan, 0), X(f2xm1, 0), X(fyl2x, 0),
-    X(fyl2xp1, 0),
+    X(fyl2xp1, 0), X(fbstp, FSW_C1), X(fbld, 0),
 #undef X
 };
 
