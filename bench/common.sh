@@ -100,17 +100,17 @@ bench_host_checksum() {
     "$bench_tmp/$name.host" "$arg" | sed -nE 's/.*checksum ([0-9a-f]+).*/\1/p'
 }
 
-# bench_guest NAME KEY VALUE MEM: runs roms guest NAME (KEY=VALUE on its command line, VALUE
-# empty for the guest's default) under hvemu and QEMU TCG and prints the figures. Returns 1 when
-# the guest failed under hvemu or printed a wrong checksum.
+# bench_guest NAME MEM APPEND ZERO_APPEND: runs roms guest NAME with command line APPEND (empty:
+# the guest's defaults) under hvemu and QEMU TCG and prints the figures; QEMU's boot and exit time
+# is measured with ZERO_APPEND (a run that does no work). Returns 1 when the guest failed or
+# printed a wrong checksum under hvemu.
 bench_guest() {
-    local name=$1 key=$2 value=$3 mem=$4
-    local elf=$bench_build/roms/$name.elf append="" zero_append="$key=0"
+    local name=$1 mem=$2 append=$3 zero_append=$4
+    local elf=$bench_build/roms/$name.elf
     [ -f "$elf" ] || die "no $elf (are the guests built? HVEMU_BUILD_ROMS needs an x86-64 GCC/Clang)"
-    [ -n "$value" ] && append="$key=$value"
     local rc=0
 
-    echo "== $name ($key=${value:-default}, --mem $mem) =="
+    echo "== $name (${append:-defaults}, --mem $mem) =="
     local expect
     expect=$(bench_host_checksum "$bench_root/roms/guests/$name.c" "${append:-x}")
 
@@ -140,7 +140,7 @@ bench_guest() {
     fi
 
     if [ "$bench_qemu" = none ] || ! command -v "$bench_qemu" >/dev/null 2>&1; then
-        echo "qemu: skipped ($bench_qemu not found)"
+        echo "qemu: skipped$([ "$bench_qemu" = none ] || echo " ($bench_qemu not found)")"
         return $rc
     fi
     # QEMU ignores hvemu's S5 SLP_TYP, so the guest leaves through isa-debug-exit: status 1.
@@ -161,7 +161,8 @@ bench_guest() {
         "$q_wall" "$q_start" "$zero_append" "$q_got"
     if [ "$hv_status" -eq 0 ] && [ -n "$stat_insns" ]; then
         awk -v n="$stat_insns" -v hs="$stat_secs" -v hw="$hv_wall" -v qw="$q_wall" -v q0="$q_start" 'BEGIN {
-            qn = qw - q0; if (qn < 0.01) qn = 0.01
+            qn = qw - q0
+            if (qn < 0.2) { print "ratio: run too short next to QEMU'"'"'s boot time to compare"; exit }
             printf "qemu:  ~%.0f MIPS (hvemu'"'"'s instruction count / (wall - boot))\n", n / qn / 1e6
             printf "ratio: hvemu time / QEMU time = %.2f by wall time, %.2f by run time (wall - boot)\n", hw / qw, hs / qn
         }'

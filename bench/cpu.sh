@@ -13,4 +13,4 @@ source "$(dirname "$0")/common.sh"
 iters=${1:-}
 [ -z "$iters" ] || [[ $iters =~ ^[0-9]+$ ]] || die "ITERS must be a number"
 bench_build_release
-bench_guest bench_cpu iters "$iters" 256M
+bench_guest bench_cpu 256M "${iters:+iters=$iters}" iters=0

@@ -1,8 +1,9 @@
 /* Memory benchmark guest (bench/mem.sh): sequential and random loads/stores and a dependent-load
  * chase over 64 MiB of RAM at 64 MiB, both through the library's 2 MiB identity map and through
- * an alias at 4 GiB that this guest maps with 4 KiB pages (a TLB-heavy variant). "passes=N" on
- * the Multiboot command line sets the number of passes (default 4). Needs --mem 256M (128M at
- * least). Prints a checksum, then leaves as bench_cpu does.
+ * an alias at 4 GiB that this guest maps with 4 KiB pages (a TLB-heavy variant). On the Multiboot
+ * command line, "passes=N" sets the number of passes (default 4) and "phases=MASK" the phases run
+ * (enum below; default all). Needs --mem 256M (128M at least). Prints a checksum, then leaves as
+ * bench_cpu does.
  * Built with -DBENCH_HOST it is a host program (both views are one malloc'd buffer) printing the
  * same lines, so the guest's checksum can be checked against the host's. */
 #ifdef BENCH_HOST
@@ -67,59 +68,81 @@ static NOINLINE void chase_build(uint64_t *p, uint64_t pass)
     }
 }
 
-/* Dependent loads: the next address is the value just loaded. */
+/* Dependent loads: the next address is the value just loaded (masked: without chase_build the
+ * lines hold other data, and the chase must stay inside the region all the same). */
 static NOINLINE uint64_t chase(const uint64_t *p)
 {
     uint64_t x = 0, sum = 0;
     for (uint32_t k = 0; k < CHASE_NODES; k++) {
-        x = p[x * NODE_QWORDS];
+        x = p[x * NODE_QWORDS] & (CHASE_NODES - 1);
         sum += x;
     }
     return sum;
 }
 
-static uint64_t run(uint64_t *flat, uint64_t *paged, uint32_t passes)
+/* The phases, each selectable with "phases=MASK" on the command line (default: all). */
+enum {
+    PH_SEQ_WRITE = 1,    /* sequential qword stores, 2 MiB pages */
+    PH_SEQ_READ = 2,     /* sequential qword loads, 2 MiB pages */
+    PH_RAND_2M = 4,      /* random read-modify-write, 2 MiB pages */
+    PH_RAND_4K = 8,      /* random read-modify-write, 4 KiB pages */
+    PH_SEQ_READ_4K = 16, /* sequential qword loads, 4 KiB pages */
+    PH_CHASE_BUILD = 32, /* random-order stores linking the lines, 2 MiB pages */
+    PH_CHASE_4K = 64,    /* dependent loads along the links, 4 KiB pages */
+    PH_ALL = 127,
+};
+
+static uint64_t run(uint64_t *flat, uint64_t *paged, uint32_t passes, uint32_t phases)
 {
     uint64_t sum = 0;
     for (uint32_t pass = 0; pass < passes; pass++) {
-        seq_write(flat, pass);
-        sum = mix(sum, seq_read(flat));
-        sum = mix(sum, random_rmw(flat, pass * 2 + 1));
-        sum = mix(sum, random_rmw(paged, pass * 2 + 2));
-        sum = mix(sum, seq_read(paged));
-        chase_build(flat, pass);
-        sum = mix(sum, chase(paged));
+        if (phases & PH_SEQ_WRITE)
+            seq_write(flat, pass);
+        if (phases & PH_SEQ_READ)
+            sum = mix(sum, seq_read(flat));
+        if (phases & PH_RAND_2M)
+            sum = mix(sum, random_rmw(flat, pass * 2 + 1));
+        if (phases & PH_RAND_4K)
+            sum = mix(sum, random_rmw(paged, pass * 2 + 2));
+        if (phases & PH_SEQ_READ_4K)
+            sum = mix(sum, seq_read(paged));
+        if (phases & PH_CHASE_BUILD)
+            chase_build(flat, pass);
+        if (phases & PH_CHASE_4K)
+            sum = mix(sum, chase(paged));
     }
     return sum;
 }
 
-/* "passes=N" anywhere on the command line; anything unparsable keeps the default. */
-static uint32_t parse_passes(const char *cmdline)
+/* "KEY=N" (decimal) anywhere on the command line; absent or unparsable: dflt. */
+static uint32_t cmdline_uint(const char *cmdline, const char *key, uint32_t dflt)
 {
-    static const char key[] = "passes=";
+    size_t klen = strlen(key);
     for (const char *p = cmdline; p && *p; p++) {
-        if ((p == cmdline || p[-1] == ' ') && !memcmp(p, key, sizeof(key) - 1)) {
-            const char *d = p + sizeof(key) - 1;
+        if ((p == cmdline || p[-1] == ' ') && !memcmp(p, key, klen)) {
+            const char *d = p + klen;
             uint64_t v = 0;
             if (*d < '0' || *d > '9')
-                return DEFAULT_PASSES;
+                return dflt;
             while (*d >= '0' && *d <= '9' && v <= 0xFFFFFFFFu)
                 v = v * 10 + (uint64_t)(*d++ - '0');
-            return v > 0xFFFFFFFFu ? DEFAULT_PASSES : (uint32_t)v;
+            return v > 0xFFFFFFFFu ? dflt : (uint32_t)v;
         }
     }
-    return DEFAULT_PASSES;
+    return dflt;
 }
 
 #ifdef BENCH_HOST
 int main(int argc, char **argv)
 {
-    uint32_t passes = argc > 1 ? parse_passes(argv[1]) : DEFAULT_PASSES;
-    uint64_t *region = malloc(REGION_SIZE);
+    const char *cmdline = argc > 1 ? argv[1] : "";
+    uint32_t passes = cmdline_uint(cmdline, "passes=", DEFAULT_PASSES);
+    uint32_t phases = cmdline_uint(cmdline, "phases=", PH_ALL);
+    uint64_t *region = calloc(1, REGION_SIZE);
     if (!region)
         return 1;
-    printf("bench_mem: passes=%" PRIu32 "\n", passes);
-    printf("bench_mem: checksum %016" PRIx64 "\n", run(region, region, passes));
+    printf("bench_mem: passes=%" PRIu32 " phases=%" PRIu32 "\n", passes, phases);
+    printf("bench_mem: checksum %016" PRIx64 "\n", run(region, region, passes, phases));
     free(region);
     return 0;
 }
@@ -170,11 +193,12 @@ int main(uint32_t mb_info)
                (unsigned long long)(REGION_PA + REGION_SIZE), (unsigned long long)ram_end);
         return GUEST_EXIT_FAIL;
     }
-    uint32_t passes = parse_passes(cmdline);
+    uint32_t passes = cmdline_uint(cmdline, "passes=", DEFAULT_PASSES);
+    uint32_t phases = cmdline_uint(cmdline, "phases=", PH_ALL);
     uint64_t *paged = map_alias();
-    printf("bench_mem: passes=%u\n", passes);
+    printf("bench_mem: passes=%u phases=%u\n", passes, phases);
     printf("bench_mem: checksum %016llx\n",
-           (unsigned long long)run((uint64_t *)(uintptr_t)REGION_PA, paged, passes));
+           (unsigned long long)run((uint64_t *)(uintptr_t)REGION_PA, paged, passes, phases));
     bench_exit();
 }
 #endif

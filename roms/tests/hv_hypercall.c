@@ -32,7 +32,9 @@
 #define TRAP_GP (TRAP_CAUGHT | 13)
 
 static uint8_t hc_page[4096] __attribute__((aligned(4096)));
+static uint8_t hc_page2[4096] __attribute__((aligned(4096)));
 static uint8_t hc_in[2 * 4096] __attribute__((aligned(4096)));
+static uint8_t *hc_target = hc_page; /* the page calls go through */
 
 /* The hypercall ABI (TLFS 3.7): RCX control, RDX input GPA (or bytes 0-7), R8 output GPA (or
  * bytes 8-15), a near CALL to the page, result in RAX. RCX, RDX, R8-R11 may be clobbered. */
@@ -42,9 +44,75 @@ static uint64_t hypercall(uint64_t control, uint64_t in, uint64_t out)
     register uint64_t r8 __asm__("r8") = out;
     __asm__ volatile("call *%[page]"
                      : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
-                     : [page] "r"(hc_page)
+                     : [page] "r"(hc_target)
                      : "r9", "r10", "r11", "memory", "cc");
     return status;
+}
+
+/* XMM fast input (TLFS 3.7.1, 0x40000003.EDX[4]): input bytes 16-31 in XMM0. The guest is built
+ * without SSE, so XMM0 is free; SSE instructions need CR4.OSFXSR, set by enable_sse(). */
+static uint64_t hypercall_xmm(uint64_t control, uint64_t rdx, uint64_t r8in, const uint64_t xmm0[2])
+{
+    uint64_t status;
+    register uint64_t r8 __asm__("r8") = r8in;
+    __asm__ volatile("movdqu (%[x]), %%xmm0\n\tcall *%[page]"
+                     : "=a"(status), "+c"(control), "+d"(rdx), "+r"(r8)
+                     : [x] "r"(xmm0), [page] "r"(hc_page)
+                     : "r9", "r10", "r11", "memory", "cc");
+    return status;
+}
+
+static void enable_sse(void)
+{
+    uint64_t cr0 = read_cr0() & ~(1ull << 2), cr4 = read_cr4() | (1ull << 9) | (1ull << 10);
+    __asm__ volatile("mov %0, %%cr0; mov %1, %%cr4" ::"r"(cr0), "r"(cr4) : "memory");
+}
+
+/* The 32-bit convention (TLFS 3.7: EDX:EAX input value, EBX:ECX input GPA, EDI:ESI output GPA,
+ * result in EDX:EAX), used when the caller is not in 64-bit mode: hc32_call drops to the
+ * compatibility-mode code segment 0x18 of the guest GDT, calls the page, and comes back. */
+uint64_t hc32_call(uint64_t control, uint64_t in, uint64_t out);
+uint64_t hc32_args[3], hc32_result, hc32_saved_rsp;
+uint32_t hc32_page;
+__asm__(".pushsection .text\n"
+        ".code64\n"
+        ".globl hc32_call\n"
+        "hc32_call:\n"
+        "  pushq %rbx\n"
+        "  pushq %rbp\n"
+        "  movq %rdi, hc32_args(%rip)\n"
+        "  movq %rsi, hc32_args+8(%rip)\n"
+        "  movq %rdx, hc32_args+16(%rip)\n"
+        "  movq %rsp, hc32_saved_rsp(%rip)\n"
+        "  pushq $0x18\n"
+        "  pushq $1f\n"
+        "  lretq\n"
+        ".code32\n"
+        "1:\n"
+        "  movl hc32_args, %eax\n"
+        "  movl hc32_args+4, %edx\n"
+        "  movl hc32_args+8, %ecx\n"
+        "  movl hc32_args+12, %ebx\n"
+        "  movl hc32_args+16, %esi\n"
+        "  movl hc32_args+20, %edi\n"
+        "  call *hc32_page\n"
+        "  movl %eax, hc32_result\n"
+        "  movl %edx, hc32_result+4\n"
+        "  ljmp $0x08, $2f\n"
+        ".code64\n"
+        "2:\n"
+        "  movq hc32_saved_rsp(%rip), %rsp\n"
+        "  popq %rbp\n"
+        "  popq %rbx\n"
+        "  movq hc32_result(%rip), %rax\n"
+        "  ret\n"
+        ".popsection\n");
+
+static void probe_movdqu(void *arg)
+{
+    static const uint64_t zero[2];
+    (void)arg;
+    __asm__ volatile("movdqu (%0), %%xmm0" ::"r"(zero) : "memory");
 }
 
 static uint64_t gpa(const void *p)
@@ -214,6 +282,80 @@ static void check_flush_calls(bool flush_hint, bool ex_hint)
     invlpg(FLUSH_VA);
 }
 
+static void check_32bit_convention(bool flush_hint)
+{
+    hc32_page = (uint32_t)gpa(hc_page);
+    uint64_t r = hc32_call(0xFFFF, 0, 0);
+    CHECK_EQ("conv32.invalid_code", HC_STATUS(r), ST_INVALID_CODE);
+    if (!flush_hint)
+        return;
+    uint64_t *in = (uint64_t *)hc_in;
+    flush_setup();
+    in[0] = read_cr3();
+    in[1] = 0;
+    in[2] = 1;
+    in[3] = FLUSH_VA;
+    in[4] = 0x1000;
+    in[5] = 0x2000;
+    r = hc32_call(HVCALL_FLUSH_LIST | HC_REP(3, 0), gpa(in), 0);
+    CHECK_EQ("conv32.flush_list.status", HC_STATUS(r), ST_SUCCESS);
+    CHECK_EQ("conv32.flush_list.reps_completed_in_edx", HC_REPS_DONE(r), 3);
+    CHECK_EQ("conv32.flush_list.stale_translation_gone", read_flush_va(), MARK_NEW);
+    r = hc32_call(HVCALL_FLUSH_SPACE, gpa(hc_in + 4), 0);
+    CHECK_EQ("conv32.misaligned_input", HC_STATUS(r), ST_INVALID_ALIGN);
+    r = hc32_call(HVCALL_FLUSH_SPACE | (1ull << 60), gpa(in), 0);
+    CHECK_EQ("conv32.reserved_bit_in_edx", HC_STATUS(r), ST_INVALID_INPUT);
+    map_flush_va(0, true);
+    *guest_pde(FLUSH_VA) = 0;
+    invlpg(FLUSH_VA);
+}
+
+static void check_xmm_fast(bool xmm_input, bool flush_hint, bool ipi_ex)
+{
+    if (!xmm_input || !flush_hint) {
+        printf("SKIP: xmm_fast.* (0x40000003.EDX[4] or 0x40000004.EAX[2] not set)\n");
+        return;
+    }
+    enable_sse();
+    long probe = try_call(probe_movdqu, NULL);
+    if (probe) {
+        /* The CPU, not the hypervisor: SSE moves are not executed yet. */
+        printf("SKIP: xmm_fast.* (MOVDQU to XMM0 raised vector %ld with CR4.OSFXSR set)\n",
+               probe & 0xFF);
+        return;
+    }
+    /* HvFlushVirtualAddressSpace, fast: RDX = AddressSpace, R8 = Flags, XMM0 = ProcessorMask. */
+    flush_setup();
+    static uint64_t x[2];
+    x[0] = 1;
+    x[1] = 0;
+    uint64_t r = hypercall_xmm(HVCALL_FLUSH_SPACE | HC_FAST, read_cr3(), 0, x);
+    CHECK_EQ("xmm_fast.flush_space.status", HC_STATUS(r), ST_SUCCESS);
+    CHECK_EQ("xmm_fast.flush_space.stale_translation_gone", read_flush_va(), MARK_NEW);
+    /* Fast flush list: header in RDX/R8/XMM0 low, the GVA element in XMM0 high. */
+    flush_setup();
+    x[0] = 1;
+    x[1] = FLUSH_VA;
+    r = hypercall_xmm(HVCALL_FLUSH_LIST | HC_FAST | HC_REP(1, 0), read_cr3(), 0, x);
+    CHECK_EQ("xmm_fast.flush_list.status", HC_STATUS(r), ST_SUCCESS);
+    CHECK_EQ("xmm_fast.flush_list.reps_completed", HC_REPS_DONE(r), 1);
+    CHECK_EQ("xmm_fast.flush_list.stale_translation_gone", read_flush_va(), MARK_NEW);
+    map_flush_va(0, true);
+    *guest_pde(FLUSH_VA) = 0;
+    invlpg(FLUSH_VA);
+    if (!ipi_ex)
+        return;
+    /* HvCallSendSyntheticClusterIpiEx, fast: RDX = vector, R8 = Format (sparse), XMM0 =
+     * {ValidBanksMask, bank 0}; the bank is the one-qword variable header. */
+    x[0] = 1;
+    x[1] = 1;
+    ipi_count = 0;
+    r = hypercall_xmm(HVCALL_SEND_IPI_EX | HC_FAST | HC_VARHEAD(1), 0x51, 0, x);
+    CHECK_EQ("xmm_fast.ipi_ex.status", HC_STATUS(r), ST_SUCCESS);
+    take_interrupts();
+    CHECK_EQ("xmm_fast.ipi_ex.delivered_once", ipi_count, 1);
+}
+
 static void check_generic_errors(void)
 {
     uint64_t *in = (uint64_t *)hc_in;
@@ -374,6 +516,22 @@ int main(uint32_t mb_info)
           wr, TRAP_GP);
     CHECK_EQ("page.write_left_contents_unchanged", hc_page[0x800], 0);
 
+    /* Moving the page: the old GPA shows its RAM again, the new one the stub (TLFS 3.13
+     * overlay semantics); calls then go through the new page. */
+    memset(hc_page2, 0xCC, sizeof(hc_page2));
+    wrmsr(MSR_HYPERCALL, gpa(hc_page2) | 1);
+    CHECK_EQ("page.move.read_back", rdmsr(MSR_HYPERCALL), gpa(hc_page2) | 1);
+    CHECK("page.move.new_has_vmcall", hc_page2[0] == 0x0F && hc_page2[1] == 0x01 && hc_page2[2] == 0xC1);
+    hc_target = hc_page2;
+    uint64_t moved = hypercall(0xFFFF, 0, 0);
+    CHECK_EQ("page.move.call_through_new_page", HC_STATUS(moved), ST_INVALID_CODE);
+    check("page.move.old_gpa_is_ram_again", hc_page[0] != 0x0F || hc_page[1] != 0x01,
+          "old page still reads %02x %02x %02x", hc_page[0], hc_page[1], hc_page[2]);
+    hc_target = hc_page;
+    wrmsr(MSR_HYPERCALL, gpa(hc_page) | 1);
+    CHECK("page.move_back.has_vmcall", hc_page[0] == 0x0F && hc_page[1] == 0x01 && hc_page[2] == 0xC1);
+    CHECK_EQ("page.move_back.old_second_page_is_ram", hc_page2[0], 0xCC);
+
     /* HvNotifyLongSpinWait: advisory, "only HV_STATUS_SUCCESS will be returned" (TLFS 14.5.1),
      * whatever the recommended retry count in 0x40000004.EBX is. */
     uint64_t r = hypercall(HVCALL_NOTIFY_SPIN | HC_FAST, 100, 0);
@@ -384,6 +542,8 @@ int main(uint32_t mb_info)
     check_generic_errors();
     check_flush_calls((h.eax >> 2) & 1, (h.eax >> 11) & 1);
     check_ipi((h.eax >> 10) & 1, (h.eax >> 11) & 1);
+    check_32bit_convention((h.eax >> 2) & 1);
+    check_xmm_fast((f.edx >> 4) & 1, (h.eax >> 2) & 1, ((h.eax >> 10) & 1) && ((h.eax >> 11) & 1));
 
     /* Only CPL 0 may call: from ring 3 the call is #UD (TLFS 3.2). */
     volatile uint64_t user_result = 0xAA;
@@ -395,6 +555,5 @@ int main(uint32_t mb_info)
     wrmsr(MSR_GUEST_OS_ID, 0);
     CHECK_EQ("msr.guest_os_id_zero_disables_page", rdmsr(MSR_HYPERCALL) & 1, 0);
     CHECK_EQ("ud.vmcall_after_page_disabled", try_call(raw_vmcall, NULL), TRAP_UD);
-    (void)f;
     test_finish();
 }

@@ -178,10 +178,22 @@ static void check_crash_msrs(void)
 static volatile unsigned hits[256];
 static volatile bool skip_eoi;
 
+static volatile bool assist_mode;
+static volatile unsigned assist_skipped;
+
 static bool on_vector(struct trap_frame *f)
 {
     unsigned v = (unsigned)f->vector & 0xFF;
     hits[v]++;
+    if (assist_mode) {
+        uint32_t old = __atomic_exchange_n((uint32_t *)assist_page, 0u, __ATOMIC_SEQ_CST);
+        if (old & 1) {
+            assist_skipped++;
+            return true;
+        }
+        wrmsr(MSR_EOI, 0);
+        return true;
+    }
     if (!skip_eoi)
         LAPIC(0xB0) = 0;
     return true;
@@ -237,6 +249,19 @@ static void check_apic_msrs(void)
     uint64_t gpa = (uint64_t)(uintptr_t)assist_page;
     CHECK("vp_assist.enable", wrmsr_safe(MSR_VP_ASSIST, gpa | 1));
     CHECK_EQ("vp_assist.read_back", rdmsr(MSR_VP_ASSIST), gpa | 1);
+    /* EOI assist (Linux hv_apic_eoi_write): the handler swaps apic_assist with 0 and skips the
+     * EOI when NoEoiRequired (bit 0) was set; either way the vector must leave service. */
+    assist_mode = true;
+    unsigned before = hits[0x52];
+    for (unsigned k = 0; k < 3; k++) {
+        wrmsr(MSR_ICR, 0x4052);
+        __asm__ volatile("sti; nop; cli" ::: "memory");
+    }
+    assist_mode = false;
+    printf("EOI assist: %u of 3 interrupts offered NoEoiRequired\n", assist_skipped);
+    CHECK_EQ("vp_assist.eoi_assist.interrupts_taken", hits[0x52], before + 3);
+    CHECK("vp_assist.eoi_assist.not_in_service", !isr_bit(0x52));
+    CHECK_EQ("vp_assist.eoi_assist.bit_clear_after", *(volatile uint32_t *)assist_page & 1, 0);
     wrmsr(MSR_VP_ASSIST, 0);
     CHECK_EQ("vp_assist.disabled", rdmsr(MSR_VP_ASSIST), 0);
 }
@@ -270,6 +295,31 @@ static void check_guest_idle(void)
     wrmsr(MSR_STIMER0_CONFIG, 0);
 }
 
+/* VP_RUNTIME (TLFS v2.0A 10.3.2): time the VP consumed running guest code or hypervisor code on
+ * its behalf. A VP halted for 10 ms of reference time consumes almost none of it. */
+static void check_vp_runtime(void)
+{
+    if (!eax(0) || !eax(3) || !edx(19)) {
+        printf("SKIP: vp_runtime.* (needs 0x40000003.EAX[0], EAX[3], EDX[19])\n");
+        return;
+    }
+    LAPIC(0xF0) = 0x1FF;
+    trap_set_handler(0x71, on_vector);
+    uint64_t r0 = rdmsr(MSR_VP_RUNTIME), t0 = rdmsr(MSR_TIME_REF);
+    wrmsr(MSR_STIMER0_CONFIG + 1, t0 + 100000);
+    wrmsr(MSR_STIMER0_CONFIG, 1 | (1ull << 12) | (0x71ull << 4));
+    while (hits[0x71] == 0)
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    uint64_t r1 = rdmsr(MSR_VP_RUNTIME), t1 = rdmsr(MSR_TIME_REF);
+    printf("halted %llu ticks; VP_RUNTIME advanced %llu\n", (unsigned long long)(t1 - t0),
+           (unsigned long long)(r1 - r0));
+    CHECK("vp_runtime.monotonic", r1 >= r0);
+    check("vp_runtime.excludes_halted_time", (r1 - r0) < (t1 - t0) / 2,
+          "VP_RUNTIME advanced %llu ticks while the VP was halted for %llu", (unsigned long long)(r1 - r0),
+          (unsigned long long)(t1 - t0));
+    wrmsr(MSR_STIMER0_CONFIG, 0);
+}
+
 int main(uint32_t mb_info)
 {
     (void)mb_info;
@@ -280,5 +330,6 @@ int main(uint32_t mb_info)
     check_crash_msrs();
     check_apic_msrs();
     check_guest_idle();
+    check_vp_runtime();
     test_finish();
 }

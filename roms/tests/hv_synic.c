@@ -143,6 +143,8 @@ static volatile uint64_t timer_msg_payload[3];
 static volatile bool release_loop_before_eoi;
 static volatile uint32_t loop_types[32];
 static volatile unsigned loop_types_n;
+/* AutoEOI check: the handler must not EOI (TLFS 11.8.4). */
+static volatile bool no_eoi;
 
 static void lapic_eoi(void)
 {
@@ -172,8 +174,14 @@ static bool on_vector(struct trap_frame *f)
             loop_types[loop_types_n++] = slot(LOOP_SINT)->type;
         slot_release(LOOP_SINT);
     }
-    lapic_eoi();
+    if (!no_eoi)
+        lapic_eoi();
     return true;
+}
+
+static bool isr_bit(unsigned vector)
+{
+    return (*(volatile uint32_t *)(uintptr_t)(0xFEE00100ull + 0x10 * (vector / 32)) >> (vector % 32)) & 1;
 }
 
 static void take_interrupts(void)
@@ -388,6 +396,35 @@ static void check_messages(void)
     wrmsr(MSR_SINT(LOOP_SINT), VEC_LOOP);
     take_interrupts();
 
+    /* AutoEOI (TLFS 11.8.4): the hypervisor performs the EOI, so after delivery the vector is
+     * not in service although the handler did not EOI. Without AutoEOI it stays in service. */
+    wrmsr(MSR_SINT(LOOP_SINT), VEC_LOOP | (1ull << 17));
+    no_eoi = true;
+    h0 = hits[VEC_LOOP];
+    CHECK_EQ("autoeoi.post.status", post(CONN_LOOP_MESSAGE, 0x1007, 0, 0), ST_SUCCESS);
+    wait_hits(VEC_LOOP, h0 + 1, 10000);
+    no_eoi = false;
+    CHECK_EQ("autoeoi.interrupt", hits[VEC_LOOP], h0 + 1);
+    CHECK("autoeoi.not_in_service", !isr_bit(VEC_LOOP));
+    slot_release(LOOP_SINT);
+    wrmsr(MSR_SINT(LOOP_SINT), VEC_LOOP);
+    no_eoi = true;
+    h0 = hits[VEC_LOOP];
+    CHECK_EQ("no_autoeoi.post.status", post(CONN_LOOP_MESSAGE, 0x1008, 0, 0), ST_SUCCESS);
+    wait_hits(VEC_LOOP, h0 + 1, 10000);
+    no_eoi = false;
+    CHECK("no_autoeoi.in_service_until_eoi", isr_bit(VEC_LOOP));
+    slot_release(LOOP_SINT);
+    lapic_eoi();
+    CHECK("no_autoeoi.eoi_clears", !isr_bit(VEC_LOOP));
+
+    /* SynIC disabled again (SCONTROL.Enable = 0): posting fails (TLFS HvPostMessage). */
+    wrmsr(MSR_SCONTROL, 0);
+    CHECK_EQ("post.scontrol_disabled", post(CONN_LOOP_MESSAGE, 0x1000, 8, 0), ST_INVALID_SYNIC_STATE);
+    wrmsr(MSR_SCONTROL, 1);
+    take_interrupts();
+    CHECK_EQ("post.scontrol_disabled.slot_empty", slot(LOOP_SINT)->type, 0);
+
     /* SIM page disabled: posting fails (TLFS: "the target VP's SIM page is disabled"). */
     wrmsr(MSR_SIMP, (uint64_t)(uintptr_t)simp);
     CHECK_EQ("post.sim_disabled", post(CONN_LOOP_MESSAGE, 0x1000, 8, 0), ST_INVALID_SYNIC_STATE);
@@ -535,6 +572,24 @@ static void check_timers(bool direct)
     slot_release(TIMER_SINT);
     wrmsr(MSR_EOM, 0);
 
+    /* SIM page disabled when the timer expires: the message stays queued and arrives once the
+     * page is enabled again (TLFS 11.4: "If the SIM page is disabled ... the message remains
+     * queued, and no interrupt is generated"). */
+    drain_timer_slot = true;
+    timer_msg_type = 0;
+    wrmsr(MSR_SIMP, (uint64_t)(uintptr_t)simp);
+    h0 = hits[VEC_TIMERMSG];
+    due = ref_now() + 300;
+    wrmsr(MSR_STIMER_COUNT(0), due);
+    wrmsr(MSR_STIMER_CONFIG(0), STIMER_ENABLE | STIMER_SINT(TIMER_SINT));
+    sleep_until(due + 1000);
+    CHECK_EQ("stimer.sim_disabled.no_interrupt", hits[VEC_TIMERMSG], h0);
+    wrmsr(MSR_SIMP, (uint64_t)(uintptr_t)simp | 1);
+    CHECK("stimer.sim_reenabled.delivered", wait_hits(VEC_TIMERMSG, h0 + 1, 10000));
+    CHECK_EQ("stimer.sim_reenabled.type", timer_msg_type, HVMSG_TIMER_EXPIRED);
+    CHECK_EQ("stimer.sim_reenabled.expiration_time", timer_msg_payload[1], due);
+    drain_timer_slot = false;
+
     /* Periodic, direct mode: 10 periods of 1000 ticks (100 us) give 10 expirations; the first
      * period starts at enable (TLFS 12.6). */
     h0 = hits[VEC_PERIODIC];
@@ -564,6 +619,20 @@ static void check_timers(bool direct)
     printf("periodic message: %u expirations in 5500 ticks\n", n);
     CHECK_EQ("stimer.periodic.message_count", n, 5);
     drain_timer_slot = false;
+
+    /* A hostile period of one tick (100 ns): the guest must keep running; expirations may be
+     * compressed but never exceed one per period (TLFS 12.6: never early). */
+    h0 = hits[VEC_PERIODIC];
+    start = ref_now();
+    wrmsr(MSR_STIMER_COUNT(0), 1);
+    wrmsr(MSR_STIMER_CONFIG(0), STIMER_ENABLE | STIMER_PERIODIC | STIMER_DIRECT | STIMER_VECTOR(VEC_PERIODIC));
+    sleep_until(start + 2000);
+    wrmsr(MSR_STIMER_CONFIG(0), 0);
+    uint64_t elapsed = ref_now() - start;
+    n = hits[VEC_PERIODIC] - h0;
+    printf("periodic 1-tick: %u expirations in %llu ticks\n", n, (unsigned long long)elapsed);
+    check("stimer.periodic.one_tick_period_bounded", n >= 1 && n <= elapsed + 1,
+          "%u expirations in %llu ticks", n, (unsigned long long)elapsed);
 }
 
 int main(uint32_t mb_info)

@@ -57,6 +57,21 @@ static inline uint32_t dc_ctx(const struct vcpu *vp)
 }
 
 
+/* The cached block at vp->rip, or NULL when the direct-mapped lookup misses. */
+static inline struct block *dcache_peek(struct vcpu *vp)
+{
+    struct dcache *dc = vp->dc;
+    uint64_t rip = vp->rip;
+    if (vp->mode != MODE_64)
+        rip = (rip + vp->sbase[SEG_CS]) & 0xffffffffull;
+    struct dc_lookup *le = &dc->lk[(rip ^ (rip >> 10)) & (DC_LOOKUP - 1)];
+    if (likely(le->ctx == dc_ctx(vp) && le->rip == rip)) {
+        vp->stats.decode_hits += le->b->n;
+        return le->b;
+    }
+    return NULL;
+}
+
 static inline struct block *dcache_lookup(struct vcpu *vp)
 {
     struct dcache *dc = vp->dc;

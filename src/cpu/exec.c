@@ -13,19 +13,22 @@ int exec_one(struct vcpu *vp, const struct insn *i)
     }
 }
 
-/* Run records from b's first until one ends the block; icount is exact afterwards. */
-void exec_block(struct vcpu *vp, const struct block *b)
+/* Run records from b's first until one ends the block; icount is exact afterwards. Blocks are
+ * chained here, without returning to the run loop, when the next one is already cached. */
+void exec_block(struct vcpu *vp, const struct block *b, uint64_t end)
 {
-    const struct insn *i = b->insns;
+    const struct insn *i;
     int r;
-    vp->ic0 = vp->icount;
-    vp->gpr[GPR_BRIP] = vp->rip;
 #if defined(__GNUC__)
     static const void *const labels[OP_COUNT] = {
 #define X(name, ends) &&L_##name,
 #include "cpu/ops.def"
 #undef X
     };
+next_block:
+    i = b->insns;
+    vp->ic0 = vp->icount;
+    vp->gpr[GPR_BRIP] = vp->rip;
     goto *labels[i->op];
 #define X(name, ends)                                                                           \
     L_##name:                                                                                   \
@@ -37,14 +40,26 @@ void exec_block(struct vcpu *vp, const struct block *b)
 #include "cpu/ops.def"
 #undef X
 #else
+next_block:
+    i = b->insns;
+    vp->ic0 = vp->icount;
+    vp->gpr[GPR_BRIP] = vp->rip;
     for (;; i++) {
         r = exec_one(vp, i);
         if (r)
             break;
     }
+    goto out;
 #endif
 out:
     vp->icount = vp->ic0 + i->idx + (r == H_END);
+    if (likely(!exec_attention(vp, end))) {
+        const struct block *nb = dcache_peek(vp);
+        if (nb && nb->n <= end - vp->icount) {
+            b = nb;
+            goto next_block;
+        }
+    }
 }
 
 /* Run at most n records of b one at a time. */

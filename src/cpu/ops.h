@@ -39,7 +39,8 @@ OOL(CLAC) OOL(STAC) OOL(LAR) OOL(LSL) OOL(VERR) OOL(VERW) OOL(RDPMC) OOL(MONITOR
 
 /* The FPU/SIMD part's entry point (src/cpu/fpu/): execute one x87/MMX/SSE/AVX instruction
  * described by i (mnem, ops[], EA recipe, imm). Returns 0, or an exception vector to raise
- * (#UD, #NM, #MF, #XM; with an error code never). A weak default raises #UD. */
+ * (#UD, #NM, #MF, #XM; with an error code never). Until the FPU part provides it,
+ * src/cpu/fpu_hook.c defines it to raise #UD; that file goes when the real one lands. */
 int fpu_exec(struct vcpu *vp, const struct insn *i);
 
 #endif

@@ -8,13 +8,6 @@ int op_UD(struct vcpu *vp, const struct insn *i)
     cpu_fault_ud(vp, i);
 }
 
-#if defined(__GNUC__)
-__attribute__((weak)) int fpu_exec(struct vcpu *vp, const struct insn *i)
-{
-    return EXC_UD;
-}
-#endif
-
 int op_FPU(struct vcpu *vp, const struct insn *i)
 {
     int v = fpu_exec(vp, i);

@@ -5,6 +5,8 @@
 #include "cpu/exits.h"
 #include "cpu/ops_inline.h"
 
+#include <string.h>
+
 #define STR_CHUNK 4096
 
 enum skind { S_MOVS, S_CMPS, S_SCAS, S_LODS, S_STOS, S_INS, S_OUTS };
@@ -25,10 +27,28 @@ static void areg_set(struct vcpu *vp, unsigned r, unsigned asz, uint64_t v)
         vp->gpr[r] = (vp->gpr[r] & ~0xffffull) | (v & 0xffff);
 }
 
-/* SDM Vol 1 19.5.3: I/O permission when CPL > IOPL (the TSS bitmap is not consulted yet). */
-static void io_check(struct vcpu *vp, const struct insn *i)
+/* SDM Vol 1 19.5: with CPL > IOPL (or in virtual-8086 mode) every port of the access must be
+ * clear in the TSS I/O permission bitmap. */
+static void io_check(struct vcpu *vp, const struct insn *i, unsigned port, unsigned size)
 {
-    if ((vp->cr0 & CR0_PE) && (vp->cpl > ((vp->rflags & FL_IOPL) >> 12) || (vp->rflags & FL_VM)))
+    if (!(vp->cr0 & CR0_PE))
+        return;
+    if (!(vp->rflags & FL_VM) && vp->cpl <= ((vp->rflags & FL_IOPL) >> 12))
+        return;
+    const struct seg *tr = &vp->seg[SEG_TR];
+    unsigned type = tr->attr & 0xf;
+    if ((tr->attr & (1u << 16)) || (type != 9 && type != 0xb) || tr->limit < 0x67)
+        cpu_fault_gp(vp, i, 0);
+    uint16_t base = 0, bits = 0;
+    uint32_t err;
+    if (mem_sys_read(vp, tr->base + 0x66, &base, 2, &err))
+        cpu_fault_gp(vp, i, 0);
+    uint32_t first = base + port / 8u;
+    if (first + 1u > tr->limit)
+        cpu_fault_gp(vp, i, 0);
+    if (mem_sys_read(vp, tr->base + first, &bits, 2, &err))
+        cpu_fault_gp(vp, i, 0);
+    if (bits & (((1u << size) - 1) << (port & 7)))
         cpu_fault_gp(vp, i, 0);
 }
 
@@ -63,6 +83,62 @@ static void io_out(struct vcpu *vp, const struct insn *i, unsigned port, unsigne
     exit_call(vp, i, &ex);
 }
 
+/* Host pointer for n bytes at la through the TLB (no page crossing), or NULL. */
+static uint8_t *tlb_span(struct vcpu *vp, gva_t la, uint64_t n, bool write)
+{
+    const struct tlb_entry *e = &vp->tlb.e[vp->mmu_idx][tlb_index(la)];
+    uint64_t tag = write ? e->tag_w : e->tag_r;
+    if (tag != (la & PAGE_MASK) || (la & (PAGE_SIZE - 1)) + n > PAGE_SIZE)
+        return NULL;
+    return (uint8_t *)(uintptr_t)(la + e->addend);
+}
+
+/* REP MOVS/STOS with DF=0: whole runs within a page straight through the TLB's host
+ * pointers, element by element in order (so overlapping MOVS behaves as the CPU's). Returns
+ * the elements done (0: take the per-element path for the next one). */
+static uint64_t rep_fast(struct vcpu *vp, const struct insn *i, enum skind k, uint64_t max)
+{
+    unsigned sz = i->opsz;
+    uint64_t am = amask_tab[i->asz];
+    uint64_t cnt = vp->gpr[REG_RCX] & am;
+    uint64_t si = vp->gpr[REG_RSI] & am, di = vp->gpr[REG_RDI] & am;
+    gva_t dst = lin_seg(vp, SEG_ES, di), src = lin_seg(vp, i->seg, si);
+    uint64_t n = cnt < max ? cnt : max;
+    uint64_t room = (PAGE_SIZE - (dst & (PAGE_SIZE - 1))) / sz;
+    if (k == S_MOVS) {
+        uint64_t r2 = (PAGE_SIZE - (src & (PAGE_SIZE - 1))) / sz;
+        room = r2 < room ? r2 : room;
+    }
+    n = n < room ? n : room;
+    /* Stay clear of address-size wrap-around. */
+    if (n == 0 || di + n * sz - 1 > am || (k == S_MOVS && si + n * sz - 1 > am))
+        return 0;
+    uint8_t *d = tlb_span(vp, dst, n * sz, true);
+    if (!d)
+        return 0;
+    if (k == S_STOS) {
+        uint64_t v = rreg(vp, 0, sz);
+        if (sz == 1)
+            memset(d, (int)(v & 0xff), n);
+        else
+            for (uint64_t e = 0; e < n; e++)
+                store_sz(d + e * sz, sz, v);
+    } else {
+        const uint8_t *s = tlb_span(vp, src, n * sz, false);
+        if (!s)
+            return 0;
+        if (d >= s + n * sz || s >= d + n * sz)
+            memcpy(d, s, n * sz);
+        else
+            for (uint64_t e = 0; e < n; e++)
+                store_sz(d + e * sz, sz, load_sz(s + e * sz, sz));
+        areg_set(vp, REG_RSI, i->asz, si + n * sz);
+    }
+    areg_set(vp, REG_RDI, i->asz, di + n * sz);
+    areg_set(vp, REG_RCX, i->asz, cnt - n);
+    return n;
+}
+
 static int string_op(struct vcpu *vp, const struct insn *i, enum skind k)
 {
     unsigned sz = i->opsz, asz = i->asz;
@@ -70,13 +146,21 @@ static int string_op(struct vcpu *vp, const struct insn *i, enum skind k)
     bool rep = i->flags & (IF_REP | IF_REPNE);
     int64_t step = (vp->rflags & FL_DF) ? -(int64_t)sz : (int64_t)sz;
     if (k == S_INS || k == S_OUTS)
-        io_check(vp, i);
+        io_check(vp, i, (uint16_t)vp->gpr[REG_RDX], sz);
+    bool fast = rep && !(vp->rflags & FL_DF) && (k == S_MOVS || k == S_STOS);
     for (unsigned n = 0;; n++) {
         if (rep) {
             if ((vp->gpr[REG_RCX] & am) == 0)
                 return end_at(vp, vp->mode == MODE_64 ? vp->rip + i->nxt : (uint32_t)(vp->rip + i->nxt));
-            if (n == STR_CHUNK || vp->stop_exit)
+            if (n >= STR_CHUNK || vp->stop_exit)
                 return end_at(vp, insn_rip(vp, i));
+            if (fast) {
+                uint64_t done = rep_fast(vp, i, k, STR_CHUNK * 16ull);
+                if (done) {
+                    n += (unsigned)(done / 16);
+                    continue;
+                }
+            }
         }
         uint64_t si = vp->gpr[REG_RSI] & am, di = vp->gpr[REG_RDI] & am;
         gva_t src = lin_seg(vp, i->seg, si), dst = lin_seg(vp, SEG_ES, di);
@@ -145,8 +229,8 @@ int op_OUTS(struct vcpu *vp, const struct insn *i) { return string_op(vp, i, S_O
 
 int op_IN(struct vcpu *vp, const struct insn *i)
 {
-    io_check(vp, i);
     unsigned port = i->cc ? (uint16_t)vp->gpr[REG_RDX] : (unsigned)(i->imm & 0xff);
+    io_check(vp, i, port, i->opsz);
     uint32_t v = io_in(vp, i, port, i->opsz, false, !i->cc);
     wreg(vp, 0, i->opsz, v);
     return end_at(vp, next_ip(vp, i));
@@ -154,8 +238,8 @@ int op_IN(struct vcpu *vp, const struct insn *i)
 
 int op_OUT(struct vcpu *vp, const struct insn *i)
 {
-    io_check(vp, i);
     unsigned port = i->cc ? (uint16_t)vp->gpr[REG_RDX] : (unsigned)(i->imm & 0xff);
+    io_check(vp, i, port, i->opsz);
     io_out(vp, i, port, i->opsz, (uint32_t)rreg(vp, 0, i->opsz), false, !i->cc);
     return end_at(vp, next_ip(vp, i));
 }

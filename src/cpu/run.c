@@ -115,9 +115,7 @@ enum cpu_stop cpu_run(struct vcpu *vp, uint64_t budget)
     }
     for (;;) {
         /* One test covers every reason to look closer at this boundary. */
-        if (unlikely(vp->events | vp->shutdown | vp->halted | vp->stop_exit | vp->int_shadow |
-                     vp->wait_sipi | (vp->pending_exc != 0xff) | (vp->icount >= end) |
-                     (vp->rflags & FL_TF))) {
+        if (unlikely(exec_attention(vp, end))) {
             st = boundary(vp, end);
             if (st >= 0)
                 break;
@@ -141,7 +139,7 @@ enum cpu_stop cpu_run(struct vcpu *vp, uint64_t budget)
                 intr_deliver(vp, EXC_DB, EVK_EXC, false, 0, 0);
             }
         } else if (b->n <= left) {
-            exec_block(vp, b);
+            exec_block(vp, b, end);
         } else {
             exec_steps(vp, b, left);
         }

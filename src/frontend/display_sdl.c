@@ -5,6 +5,7 @@
 #include <SDL.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Text and cursor blink: on for 266 ms, off for 266 ms (32 frames of 60 Hz per cycle). */
 #define BLINK_HALF_MS 266
@@ -14,6 +15,9 @@ struct display {
     SDL_Renderer *ren;
     SDL_Texture *tex;
     bool quit;
+    bool drawn;                 /* shown and shown_blink hold what the window shows */
+    bool shown_blink;
+    struct vga_screen shown;
     uint32_t pixels[VGA_TEXT_WIDTH * VGA_TEXT_HEIGHT];
 };
 
@@ -60,6 +64,12 @@ void display_update(struct display *d, const struct vga_screen *s)
     if (!d)
         return;
     bool blink_on = (SDL_GetTicks64() / BLINK_HALF_MS) % 2 == 0;
+    /* An unchanged screen (most frames of a text console) costs no upload and no present. */
+    if (d->drawn && blink_on == d->shown_blink && !memcmp(&d->shown, s, sizeof(*s)))
+        return;
+    memcpy(&d->shown, s, sizeof(*s));
+    d->shown_blink = blink_on;
+    d->drawn = true;
     vga_text_render(s, d->pixels, VGA_TEXT_WIDTH, blink_on);
     /* RGB888 is 0x00RRGGBB in a 32-bit word: the renderer's pixels as they are. */
     SDL_UpdateTexture(d->tex, NULL, d->pixels, VGA_TEXT_WIDTH * (int)sizeof(uint32_t));
@@ -77,6 +87,10 @@ bool display_poll_quit(struct display *d)
         if (ev.type == SDL_QUIT ||
             (ev.type == SDL_WINDOWEVENT && ev.window.event == SDL_WINDOWEVENT_CLOSE))
             d->quit = true;
+        /* The window lost its contents or changed size: draw again even if the screen did not. */
+        if (ev.type == SDL_WINDOWEVENT && (ev.window.event == SDL_WINDOWEVENT_EXPOSED ||
+                                           ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED))
+            d->drawn = false;
     }
     return d->quit;
 }

@@ -93,6 +93,13 @@ static void hv_request_stop(void *opaque, enum hv_stop why, const struct hv_cras
     }
 }
 
+static uint64_t hv_vp_runtime(void *opaque, unsigned vp)
+{
+    /* Time the VP spent executing: its retired instructions, not the halted stretches. */
+    struct machine *m = opaque;
+    return vp < m->nvcpus ? cpu_icount(m->vcpu[vp]) * VCLOCK_NS_PER_INSN : 0;
+}
+
 static void hv_trace_line(void *opaque, const char *line)
 {
     struct machine *m = opaque;
@@ -163,6 +170,7 @@ int board_hv_create(struct machine *m, struct board *b, char *err, size_t errlen
         .flush_tlb = hv_flush_tlb,
         .idle = hv_idle,
         .request_stop = hv_request_stop,
+        .vp_runtime_ns = hv_vp_runtime,
     };
     b->hv = hv_partition_create(&cfg, &b->hv_ops, &m->mem, &m->clock, m->nvcpus);
     if (!b->hv) {

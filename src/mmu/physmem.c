@@ -80,7 +80,7 @@ int physmem_map_rom(struct physmem *pm, gpa_t base, const void *data, uint64_t s
     if (!copy)
         return -1;
     memcpy(copy, data, size);
-    if (add_region(pm, (struct phys_region){base, size, PHYS_ROM, copy, NULL, NULL, name})) {
+    if (add_region(pm, (struct phys_region){base, size, PHYS_ROM, copy, NULL, NULL, name, false})) {
         free(copy);
         return -1;
     }
@@ -90,14 +90,16 @@ int physmem_map_rom(struct physmem *pm, gpa_t base, const void *data, uint64_t s
 int physmem_map_mmio(struct physmem *pm, gpa_t base, uint64_t size, const struct mmio_ops *ops,
                      void *dev, const char *name)
 {
-    return add_region(pm, (struct phys_region){base, size, PHYS_MMIO, NULL, ops, dev, name});
+    return add_region(pm, (struct phys_region){base, size, PHYS_MMIO, NULL, ops, dev, name, false});
 }
 
-int physmem_map_overlay(struct physmem *pm, gpa_t page, uint8_t *host_page, const char *name)
+int physmem_map_overlay(struct physmem *pm, gpa_t page, uint8_t *host_page, const char *name,
+                        bool readonly)
 {
     page &= PAGE_MASK;
     physmem_unmap_overlay(pm, page);
-    return add_region(pm, (struct phys_region){page, PAGE_SIZE, PHYS_OVERLAY, host_page, NULL, NULL, name});
+    return add_region(pm, (struct phys_region){page, PAGE_SIZE, PHYS_OVERLAY, host_page, NULL, NULL,
+                                               name, readonly});
 }
 
 void physmem_unmap_overlay(struct physmem *pm, gpa_t page)
@@ -264,7 +266,7 @@ void physmem_write(struct physmem *pm, gpa_t gpa, const void *buf, uint64_t len)
         } else if (l.kind == PHYS_RAM) {
             ram_before_write(pm, gpa & pm->a20_mask, n);
             memcpy(l.host, src, n);
-        } else if (l.kind == PHYS_OVERLAY && l.host) {
+        } else if (l.kind == PHYS_OVERLAY && l.host && !l.region->readonly) {
             memcpy(l.host, src, n);
         }
         src += n;

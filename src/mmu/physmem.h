@@ -21,6 +21,7 @@ struct phys_region {
     const struct mmio_ops *ops;  /* MMIO */
     void *dev;
     const char *name;
+    bool readonly;               /* overlay the guest may read and execute but not write */
 };
 
 /* Low RAM ends where the PCI/device hole starts; the rest of RAM is placed from 4 GiB up. */
@@ -90,7 +91,8 @@ int physmem_map_rom(struct physmem *pm, gpa_t base, const void *data, uint64_t s
 int physmem_map_mmio(struct physmem *pm, gpa_t base, uint64_t size, const struct mmio_ops *ops,
                      void *dev, const char *name);
 /* Overlay one 4 KiB host page over a guest page (hypercall, SynIC, TSC pages); hides RAM. */
-int physmem_map_overlay(struct physmem *pm, gpa_t page, uint8_t *host_page, const char *name);
+int physmem_map_overlay(struct physmem *pm, gpa_t page, uint8_t *host_page, const char *name,
+                        bool readonly);
 void physmem_unmap_overlay(struct physmem *pm, gpa_t page);
 
 void physmem_lookup(const struct physmem *pm, gpa_t gpa, struct phys_lookup *out);

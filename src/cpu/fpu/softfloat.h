@@ -47,7 +47,8 @@ typedef struct sf_status {
     uint8_t flags;     /* SF_* flags raised; clear before each instruction, then OR into
                           FSW/MXCSR and raise #MF/#XM if (flags & ~masks) */
     bool ftz, daz;     /* MXCSR.FTZ / MXCSR.DAZ (SSE only) */
-    bool c1;           /* x87 C1 "rounded up": written by every f80-producing rounding */
+    bool c1;           /* x87 C1 "rounded up" (magnitude incremented by rounding); clear it
+                          with flags before each instruction: exact results leave it alone */
 } sf_status;
 
 /* Default: round to nearest, 64-bit precision, all exceptions masked, no flags. */
@@ -150,7 +151,8 @@ f80 f80_round_int(f80 a, sf_status *st); /* FRNDINT */
 void f80_fxtract(f80 a, f80 *exponent, f80 *significand, sf_status *st);
 f80 f80_fscale(f80 a, f80 b, sf_status *st); /* ST0 * 2^trunc(ST1) */
 /* FPREM (ieee=false, quotient truncated) / FPREM1 (ieee=true, quotient rounded to nearest).
- * *fsw_cc receives C0/C1/C2/C3 in FSW positions (bits 8, 9, 10, 14); the caller merges them. */
+ * *fsw_cc receives C0/C1/C2/C3 in FSW positions (bits 8, 9, 10, 14) for the caller to merge
+ * (use it, not st->c1); after a NaN result or IE they are undefined (returned as 0). */
 f80 f80_fprem(f80 a, f80 b, bool ieee, uint16_t *fsw_cc, sf_status *st);
 
 /* FLD1/FLDL2T/FLDL2E/FLDPI/FLDLG2/FLDLN2/FLDZ: the constant rounded with the current RC

@@ -273,9 +273,8 @@ f80 f80_fyl2x(f80 xbits, f80 ybits, sf_status *st)
     if (x.cls == CLS_ZERO) {
         if (y.cls == CLS_ZERO)
             return sf_invalid(FMT, st);
-        sf_note_denormal(&y, st);
         if (y.cls != CLS_INF)
-            st->flags |= SF_ZE;
+            st->flags |= SF_ZE; /* #Z outranks #D: no DE for a denormal y (host-checked) */
         return sf_inf(FMT, !y.sign);
     }
     bool x_is_one = x.cls == CLS_FINITE && x.exp == 0 && x.sig == (1ull << 63);

@@ -32,6 +32,9 @@ bool hv_cpuid(struct hv_partition *p, struct hv_vp *vp, uint32_t leaf, uint32_t 
         out[0] = HV_SIGNATURE_HV1;
         break;
     case HV_CPUID_VERSION:
+        /* TLFS 2.4.3: reads as zero until the guest has identified itself. */
+        if (!p->guest_os_id)
+            break;
         out[0] = p->cfg.build;
         out[1] = p->cfg.version;
         out[2] = p->cfg.service_pack;

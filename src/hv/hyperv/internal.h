@@ -96,8 +96,9 @@ void hv_tracef(struct hv_partition *p, const char *fmt, ...)
 /* overlay.c: map/unmap a 4 KiB overlay page for a "bit 0 enable, 63:12 GPFN" MSR value.
  * Returns 0, or -1 (#GP) if the GPFN is beyond MAXPHYADDR, is taken by another overlay or
  * device, or the map is full; on failure nothing changes. */
+/* readonly: guest writes fault (#GP, TLFS 3.13 for the hypercall page) and never land. */
 int hv_overlay_update(struct hv_partition *p, gpa_t *mapped, uint8_t *page, uint64_t msr,
-                      const char *name);
+                      const char *name, bool readonly);
 void hv_overlay_unmap(struct hv_partition *p, gpa_t *mapped);
 bool hv_gpa_valid(const struct hv_partition *p, gpa_t gpa);
 

@@ -63,7 +63,7 @@ static int msr_hypercall_write(struct hv_partition *p, struct hv_vp *vp, uint32_
         memset(p->hypercall_page, 0, PAGE_SIZE);
         memcpy(p->hypercall_page, hypercall_stub, sizeof(hypercall_stub));
     }
-    if (hv_overlay_update(p, &p->hypercall_gpa, p->hypercall_page, v, "hv-hypercall"))
+    if (hv_overlay_update(p, &p->hypercall_gpa, p->hypercall_page, v, "hv-hypercall", true))
         return -1;
     p->hypercall = v;
     return 0;
@@ -120,7 +120,7 @@ static int msr_reference_tsc_write(struct hv_partition *p, struct hv_vp *vp, uin
     /* Linux reads the page right after the WRMSR (sched_clock): fill before mapping. */
     if (v & HV_PAGE_ENABLE)
         hv_tsc_page_fill(p);
-    if (hv_overlay_update(p, &p->tsc_gpa, p->tsc_page, v, "hv-reference-tsc"))
+    if (hv_overlay_update(p, &p->tsc_gpa, p->tsc_page, v, "hv-reference-tsc", true))
         return -1;
     p->reference_tsc = v;
     return 0;
@@ -277,7 +277,7 @@ static int msr_siefp_read(struct hv_partition *p, struct hv_vp *vp, uint32_t i, 
 
 static int msr_siefp_write(struct hv_partition *p, struct hv_vp *vp, uint32_t i, uint64_t v)
 {
-    if (hv_overlay_update(p, &vp->siefp_gpa, vp->siefp_page, v, "hv-sief"))
+    if (hv_overlay_update(p, &vp->siefp_gpa, vp->siefp_page, v, "hv-sief", false))
         return -1;
     vp->siefp = v;
     return 0;
@@ -291,7 +291,7 @@ static int msr_simp_read(struct hv_partition *p, struct hv_vp *vp, uint32_t i, u
 
 static int msr_simp_write(struct hv_partition *p, struct hv_vp *vp, uint32_t i, uint64_t v)
 {
-    if (hv_overlay_update(p, &vp->simp_gpa, vp->simp_page, v, "hv-sim"))
+    if (hv_overlay_update(p, &vp->simp_gpa, vp->simp_page, v, "hv-sim", false))
         return -1;
     vp->simp = v;
     hv_synic_scan_all(vp);

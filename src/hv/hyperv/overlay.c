@@ -19,7 +19,7 @@ void hv_overlay_unmap(struct hv_partition *p, gpa_t *mapped)
 }
 
 int hv_overlay_update(struct hv_partition *p, gpa_t *mapped, uint8_t *page, uint64_t msr,
-                      const char *name)
+                      const char *name, bool readonly)
 {
     if (!(msr & HV_PAGE_ENABLE)) {
         hv_overlay_unmap(p, mapped);
@@ -39,8 +39,8 @@ int hv_overlay_update(struct hv_partition *p, gpa_t *mapped, uint8_t *page, uint
         return -1;
     gpa_t old = *mapped;
     hv_overlay_unmap(p, mapped);
-    if (physmem_map_overlay(p->mem, gpa, page, name)) {
-        if (old != HV_UNMAPPED && physmem_map_overlay(p->mem, old, page, name) == 0)
+    if (physmem_map_overlay(p->mem, gpa, page, name, readonly)) {
+        if (old != HV_UNMAPPED && physmem_map_overlay(p->mem, old, page, name, readonly) == 0)
             *mapped = old;
         return -1;
     }

@@ -56,3 +56,47 @@ static const struct diff_form flag_forms[] = {
 DIFF_FAMILY_TEST(cond, cond_forms)
 DIFF_FAMILY_TEST(move, move_forms)
 DIFF_FAMILY_TEST(flagops, flag_forms)
+
+static const struct diff_form misc_forms[] = {
+    {.name = "cmpxchg8b m64", .sizes = S32, .map = 1, .op = 0xC7, .enc = E_RM_EXT, .ext = 1,
+     .mem = M_MEM, .gen = G_CMPXCHG8},
+    {.name = "cmpxchg16b m128", .sizes = S64, .map = 1, .op = 0xC7, .enc = E_RM_EXT, .ext = 1,
+     .mem = M_MEM, .gen = G_CMPXCHG8},
+    {.name = "lock cmpxchg16b m128", .sizes = S64, .prefix = 0xF0, .map = 1, .op = 0xC7,
+     .enc = E_RM_EXT, .ext = 1, .mem = M_MEM, .gen = G_CMPXCHG8},
+    {.name = "xlat", .sizes = S32 | S64, .op = 0xD7, .enc = E_NONE, .gen = G_XLAT},
+    {.name = "mov acc,moffs64", .sizes = SALL, .op8 = 0xA0, .op = 0xA1, .enc = E_NONE,
+     .imm = I_ADDR},
+    {.name = "mov moffs64,acc", .sizes = SALL, .op8 = 0xA2, .op = 0xA3, .enc = E_NONE,
+     .imm = I_ADDR},
+    {.name = "enter iw,ib", .sizes = S16 | S64, .op = 0xC8, .enc = E_NONE, .imm = I_ENTER,
+     .gen = G_STACK},
+    {.name = "nop r/m", .sizes = SWDQ, .map = 1, .op = 0x1F, .enc = E_RM_EXT, .ext = 0,
+     .mem = M_BOTH},
+    {.name = "movnti m,r", .sizes = SDQ, .map = 1, .op = 0xC3, .enc = E_RM_R, .mem = M_MEM},
+};
+
+/* Instructions that trap, and opcodes that 64-bit mode no longer has (SDM Vol 2 Table A-2,
+ * "i64"; not 62/C4/C5, which became EVEX/VEX): every case must raise the same exception on
+ * both sides and change nothing. */
+static const struct diff_form trap_forms[] = {
+    {.name = "int3", .sizes = S32, .op = 0xCC, .enc = E_NONE},
+    {.name = "int1", .sizes = S32, .op = 0xF1, .enc = E_NONE},
+    {.name = "ud2", .sizes = S32, .map = 1, .op = 0x0B, .enc = E_NONE},
+    {.name = "ud0 (0f ff)", .sizes = S32, .map = 1, .op = 0xFF, .enc = E_RM_R},
+    {.name = "into (i64)", .sizes = S32, .op = 0xCE, .enc = E_NONE},
+    {.name = "push es (i64)", .sizes = S32, .op = 0x06, .enc = E_NONE},
+    {.name = "pop ds (i64)", .sizes = S32, .op = 0x1F, .enc = E_NONE},
+    {.name = "daa (i64)", .sizes = S32, .op = 0x27, .enc = E_NONE},
+    {.name = "aaa (i64)", .sizes = S32, .op = 0x37, .enc = E_NONE},
+    {.name = "pusha (i64)", .sizes = S32, .op = 0x60, .enc = E_NONE},
+    {.name = "grp1 82 (i64)", .sizes = S8, .op8 = 0x82, .enc = E_RM_EXT, .imm = I_8},
+    {.name = "call far (i64)", .sizes = S32, .op = 0x9A, .enc = E_NONE, .imm = I_V},
+    {.name = "aam (i64)", .sizes = S32, .op = 0xD4, .enc = E_NONE, .imm = I_8},
+    {.name = "lock nop (#UD)", .sizes = S32, .prefix = 0xF0, .op = 0x90, .enc = E_NONE},
+    {.name = "lock mov (#UD)", .sizes = SALL, .prefix = 0xF0, .op8 = 0x88, .op = 0x89,
+     .enc = E_RM_R, .mem = M_MEM},
+};
+
+DIFF_FAMILY_TEST(misc, misc_forms)
+DIFF_FAMILY_TEST(trap, trap_forms)

@@ -157,6 +157,12 @@ void dg_load(struct diff_guest *g, const uint64_t gpr[16], uint64_t rflags, uint
     cpu_set_rip(vp, rip);
 }
 
+void dg_load_xmm(struct diff_guest *g, const uint64_t xmm[16][2])
+{
+    for (unsigned k = 0; k < 16; k++)
+        cpu_set_xmm(g->vp, k, xmm[k]);
+}
+
 static void load_sys(struct diff_guest *g)
 {
     struct vcpu *vp = g->vp;
@@ -208,6 +214,8 @@ void dg_run(struct diff_guest *g, uint64_t budget, unsigned max_calls, struct dg
     }
     for (unsigned r = 0; r < 16; r++)
         out->gpr[r] = cpu_get_gpr(vp, r);
+    for (unsigned k = 0; k < 16; k++)
+        cpu_get_xmm(vp, k, out->xmm[k]);
     out->rflags = cpu_get_rflags(vp);
     out->rip = cpu_get_rip(vp);
     out->cr2 = cpu_get_cr(vp, 2);
@@ -215,7 +223,10 @@ void dg_run(struct diff_guest *g, uint64_t budget, unsigned max_calls, struct dg
     out->vector = -1;
     if (out->halted && out->rip > DG_STUBS && out->rip <= DG_STUBS + 256)
         out->vector = (int)(out->rip - DG_STUBS - 1);
-    if (out->vector >= 0 || !out->halted)
+    /* An exception taken in 64-bit mode at CPL 0 goes through a 64-bit gate to the same
+     * code selector and leaves control registers and segments as dg_load set them; from
+     * compatibility mode it changes CS, and anything else is not known. */
+    if (!out->halted || (out->vector >= 0 && g->compat))
         g->sys_valid = false;
     /* A triple fault sticks until reset (SDM Vol 3 6.15: shutdown). */
     if (out->stop == CPU_STOP_SHUTDOWN)

@@ -47,12 +47,14 @@ gpa_t dg_map_va(struct diff_guest *g, uint64_t va);
 /* Loads the given GPRs/RFLAGS/RIP, and control registers, segments and descriptor tables
  * unless they are known unchanged since the last load (each reload flushes the TLB). */
 void dg_load(struct diff_guest *g, const uint64_t gpr[16], uint64_t rflags, uint64_t rip);
+void dg_load_xmm(struct diff_guest *g, const uint64_t xmm[16][2]);
 
 struct dg_result {
     enum cpu_stop stop;
     int vector;       /* exception taken (RIP landed in a stub), else -1 */
     bool halted;      /* stopped at a HLT */
     uint64_t gpr[16];
+    uint64_t xmm[16][2];
     uint64_t rflags;
     uint64_t rip;
     uint64_t cr2;

@@ -52,6 +52,7 @@ struct diff_case {
     unsigned insn_len; /* without the SETcc suffix */
     unsigned op_pos;   /* offset of the opcode byte */
     uint64_t gpr[16];
+    uint64_t xmm[16][2];
     uint64_t rflags;
     unsigned size; /* bytes */
     bool mem;
@@ -98,6 +99,60 @@ static uint64_t gen_value(uint64_t *r, unsigned size)
     if (bits < 64 && (x & 0x10))
         v |= diff_rand(r) & ~mask;
     return v;
+}
+
+/* Floating-point edge values: zeros, ones, smallest/largest normals, denormals, infinities,
+ * quiet/signalling NaNs with and without payload, integer-conversion limits, random bits. */
+static uint32_t gen_f32(uint64_t *r)
+{
+    static const uint32_t pool[] = {
+        0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x3f000000, 0x3fc00000, 0x00800000,
+        0x00000001, 0x807fffff, 0x7f7fffff, 0xff7fffff, 0x7f800000, 0xff800000, 0x7fc00000,
+        0xffc00000, 0x7fc12345, 0x7f800001, 0xffa00000, 0x4f000000, 0xcf000000, 0x4effffff,
+        0x5f000000, 0x42f70000, 0x3eaaaaab, 0x40490fdb, 0x4b000000, 0x3f000001,
+    };
+    uint64_t x = diff_rand(r);
+    if (x & 1)
+        return pool[(x >> 8) % ARRAY_SIZE(pool)] ^ (uint32_t)((x >> 40) & 1);
+    if (x & 2)
+        return (uint32_t)((x >> 8) % 2000000) | ((x >> 60 & 1) ? 0x80000000u : 0) |
+               ((uint32_t)(0x3c + ((x >> 32) & 7)) << 24);
+    return (uint32_t)(x >> 32);
+}
+
+static uint64_t gen_f64(uint64_t *r)
+{
+    static const uint64_t pool[] = {
+        0x0000000000000000ull, 0x8000000000000000ull, 0x3ff0000000000000ull,
+        0xbff0000000000000ull, 0x3fe0000000000000ull, 0x3ff8000000000000ull,
+        0x0010000000000000ull, 0x0000000000000001ull, 0x800fffffffffffffull,
+        0x7fefffffffffffffull, 0xffefffffffffffffull, 0x7ff0000000000000ull,
+        0xfff0000000000000ull, 0x7ff8000000000000ull, 0xfff8000000000000ull,
+        0x7ff8000000012345ull, 0x7ff0000000000001ull, 0xfff4000000000000ull,
+        0x41e0000000000000ull, 0xc1e0000000000000ull, 0x41dfffffffc00000ull,
+        0x43e0000000000000ull, 0xc3e0000000000000ull, 0x405ee00000000000ull,
+        0x400921fb54442d18ull, 0x4330000000000000ull, 0x3fe0000000000001ull,
+    };
+    uint64_t x = diff_rand(r);
+    if (x & 1)
+        return pool[(x >> 8) % ARRAY_SIZE(pool)] ^ ((x >> 40) & 1);
+    if (x & 2)
+        return ((x >> 8) % 2000000) << 29 | ((x >> 60 & 1) ? 1ull << 63 : 0) |
+               (uint64_t)(0x3f8 + ((x >> 32) & 0x1f)) << 52;
+    return diff_rand(r);
+}
+
+/* 16 bytes of XMM register or memory content for a form's lane type. */
+static void gen_xmm(uint64_t *r, unsigned lanes, uint64_t out[2])
+{
+    for (unsigned h = 0; h < 2; h++) {
+        if (lanes == L_F32)
+            out[h] = gen_f32(r) | (uint64_t)gen_f32(r) << 32;
+        else if (lanes == L_F64)
+            out[h] = gen_f64(r);
+        else
+            out[h] = gen_value(r, 8);
+    }
 }
 
 static unsigned gen_count(uint64_t *r, unsigned size, bool shxd16)
@@ -188,6 +243,12 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     for (unsigned i = 0; i < 16; i++)
         c->gpr[i] = gen_value(r, size);
     c->gpr[R_RSP] = x->buf_va + STACK_OFF;
+    if (f->xmm)
+        for (unsigned k = 0; k < 16; k++)
+            gen_xmm(r, f->lanes, c->xmm[k]);
+    else
+        for (unsigned k = 0; k < 16; k++)
+            c->xmm[k][0] = c->xmm[k][1] = 0x5A5A5A5A00000000ull | k; /* must survive */
 
     /* Memory base/index come from registers no form uses implicitly. */
     static const unsigned bases[] = {R_RBX, R_RBP, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -203,12 +264,17 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     switch (f->enc) {
     case E_RM_R:
     case E_R_RM:
-        reg = pick_field(r, byte_reg, rex, base, index);
-        rm = c->mem ? base : pick_field(r, byte_rm, rex, base, index);
+        reg = (f->xmm & XR) ? (unsigned)(diff_rand(r) % (rex ? 16 : 8))
+                            : pick_field(r, byte_reg, rex, base, index);
+        rm = c->mem ? base
+             : (f->xmm & XM) ? (unsigned)(diff_rand(r) % (rex ? 16 : 8))
+                             : pick_field(r, byte_rm, rex, base, index);
         break;
     case E_RM_EXT:
         reg = f->ext;
-        rm = c->mem ? base : pick_field(r, byte_rm, rex, base, index);
+        rm = c->mem ? base
+             : (f->xmm & XM) ? (unsigned)(diff_rand(r) % (rex ? 16 : 8))
+                             : pick_field(r, byte_rm, rex, base, index);
         break;
     case E_OPREG:
         rm = pick_field(r, byte_reg, rex, 99, 99);
@@ -242,11 +308,21 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         /* One case in eight straddles the 4 KiB page boundary at buffer offset 0x1000. */
         if ((diff_rand(r) & 7) == 0)
             addr = x->buf_va + 0x1000 - 1 - diff_rand(r) % 7;
+        /* CMPXCHG16B and legacy-SSE packed operands need 16-byte alignment (#GP
+         * otherwise): aligned three times in four. */
+        if ((f->gen == G_CMPXCHG8 || f->align16) && (diff_rand(r) & 3) != 0)
+            addr &= ~15ull;
         for (unsigned i = 0; i < 0x400; i += 8)
             put_le(x->buf + MEM_LO + i, diff_rand(r), 8);
         for (unsigned i = 0; i < 0x80; i += 8)
             put_le(x->buf + 0x1000 - 0x40 + i, diff_rand(r), 8);
         put_le(x->buf + (addr - x->buf_va), gen_value(r, 8), 8);
+        if (f->xmm) {
+            uint64_t v[2];
+            gen_xmm(r, f->lanes, v);
+            put_le(x->buf + (addr - x->buf_va), v[0], 8);
+            put_le(x->buf + (addr - x->buf_va) + 8, v[1], 8);
+        }
         unsigned mod = (unsigned)(diff_rand(r) % 3);
         if (mod == 0 && (base & 7) == R_RBP)
             mod = 1;
@@ -315,7 +391,22 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         break;
     }
     case G_BT:
-        set_reg_part(c, reg, byte_reg, rex, (uint64_t)((int64_t)(diff_rand(r) % 1024) - 512), size);
+        /* Register bit offsets reach far in memory forms: keep them within the buffer. */
+        if (c->mem)
+            set_reg_part(c, reg, byte_reg, rex, (uint64_t)((int64_t)(diff_rand(r) % 1024) - 512), size);
+        break;
+    case G_CMPXCHG8:
+        /* rDX:rAX equal to the memory operand half of the time. */
+        if (diff_rand(r) & 1) {
+            unsigned half = size == 8 ? 8 : 4;
+            uint64_t lo = get_le(x->buf + (addr - x->buf_va), half);
+            uint64_t hi = get_le(x->buf + (addr - x->buf_va) + half, half);
+            c->gpr[R_RAX] = (c->gpr[R_RAX] & ~size_mask(half)) | lo;
+            c->gpr[R_RDX] = (c->gpr[R_RDX] & ~size_mask(half)) | hi;
+        }
+        break;
+    case G_XLAT:
+        c->gpr[R_RBX] = x->buf_va + MEM_LO + diff_rand(r) % 0x200;
         break;
     case G_CMPXCHG:
         if (diff_rand(r) & 1) {
@@ -376,10 +467,23 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     case I_8: imm_len = 1; break;
     case I_Z: imm_len = size == 1 ? 1 : size == 2 ? 2 : 4; break;
     case I_V: imm_len = size; break;
+    case I_ADDR: imm_len = 8; break;
+    case I_ENTER: imm_len = 3; break;
     default: break;
     }
     if (imm_len)
         imm = f->cnt == C_IMM ? c->count : gen_value(r, imm_len);
+    if (f->imm == I_ADDR) {
+        imm = x->buf_va + MEM_LO + diff_rand(r) % 0x3f0;
+        for (unsigned i = 0; i < 0x400; i += 8)
+            put_le(x->buf + MEM_LO + i, diff_rand(r), 8);
+    } else if (f->imm == I_ENTER) {
+        /* ENTER iw, ib: nesting level mostly small (each level reads a frame pointer below
+         * RBP and pushes it), sometimes up to 31. The frame stays small: with a nesting
+         * level the host also touches the final stack position, which must be mapped. */
+        unsigned level = (unsigned)(diff_rand(r) & 1 ? diff_rand(r) % 4 : diff_rand(r) % 32);
+        imm = (diff_rand(r) & 0x1ff) | (uint64_t)level << 16;
+    }
 
     /* Assemble: [66] [prefix] [REX | VEX] [escape] opcode [ModRM [SIB] [disp]] [imm]. */
     uint8_t *p = c->code;
@@ -503,6 +607,10 @@ static void report_mismatch(struct diff_ctx *x, const char *family, const struct
            c->len > c->insn_len ? " + SETcc of each defined flag (OF CF ZF SF PF) into r11b..r15b" : "",
            x->insn_va);
     dump_regs("input", c->gpr, c->rflags);
+    if (f->xmm)
+        for (unsigned k = 0; k < 16; k += 2)
+            printf("           xmm%-2u=%016" PRIx64 ":%016" PRIx64 " xmm%-2u=%016" PRIx64 ":%016" PRIx64 "\n",
+                   k, c->xmm[k][1], c->xmm[k][0], k + 1, c->xmm[k + 1][1], c->xmm[k + 1][0]);
     if (nvec >= 0)
         printf("    native: exception vector %d (fault address %016" PRIx64 ")\n", nvec,
                native_exec_fault_addr(x->nx));
@@ -516,6 +624,11 @@ static void report_mismatch(struct diff_ctx *x, const char *family, const struct
             if (nout->gpr[i] != er->gpr[i])
                 printf("    %-4s native=%016" PRIx64 " hvemu=%016" PRIx64 "\n", reg_names[i],
                        nout->gpr[i], er->gpr[i]);
+        for (unsigned k = 0; k < 16; k++)
+            if (memcmp(nout->xmm[k], er->xmm[k], 16))
+                printf("    xmm%-2u input=%016" PRIx64 ":%016" PRIx64 " native=%016" PRIx64 ":%016" PRIx64
+                       " hvemu=%016" PRIx64 ":%016" PRIx64 "\n", k, c->xmm[k][1], c->xmm[k][0],
+                       nout->xmm[k][1], nout->xmm[k][0], er->xmm[k][1], er->xmm[k][0]);
         if ((nout->rflags ^ er->rflags) & fmask)
             printf("    flags native=%04" PRIx64 " hvemu=%04" PRIx64 " compared=%03x\n",
                    nout->rflags & fmask, er->rflags & fmask, fmask);
@@ -588,6 +701,7 @@ static const char *replay(struct diff_ctx *x, const struct diff_case *c, const s
     struct dg_result e2;
     win_to_guest(x, x->before);
     dg_load(&x->g, c->gpr, c->rflags | RFLAGS_IF, x->insn_va);
+    dg_load_xmm(&x->g, c->xmm);
     dg_run(&x->g, 64, 8, &e2);
     uint8_t *m2 = malloc(WIN_SIZE);
     if (!m2)
@@ -596,7 +710,8 @@ static const char *replay(struct diff_ctx *x, const struct diff_case *c, const s
     bool same_mem = memcmp(m2, x->emu_mem, WIN_SIZE) == 0;
     free(m2);
     if (e2.halted != er->halted || e2.vector != er->vector || e2.rip != er->rip ||
-        memcmp(e2.gpr, er->gpr, sizeof(e2.gpr)) || ((e2.rflags ^ er->rflags) & fmask) || !same_mem)
+        memcmp(e2.gpr, er->gpr, sizeof(e2.gpr)) || memcmp(e2.xmm, er->xmm, sizeof(e2.xmm)) ||
+        ((e2.rflags ^ er->rflags) & fmask) || !same_mem)
         return "decode-cache replay differs from the first run";
     return NULL;
 }
@@ -617,6 +732,7 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
     win_save(x, x->before);
     struct native_regs nio;
     memcpy(nio.gpr, c.gpr, sizeof(nio.gpr));
+    memcpy(nio.xmm, c.xmm, sizeof(nio.xmm));
     nio.rflags = c.rflags;
     x->g.compat = f->compat;
     int nvec = f->compat ? native_exec_run32(x->nx, c.code, c.len, &nio)
@@ -632,6 +748,7 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
     win_to_guest(x, x->before);
     physmem_write(&x->g.pm, x->insn_gpa, code, c.len + 1);
     dg_load(&x->g, c.gpr, c.rflags | RFLAGS_IF, x->insn_va);
+    dg_load_xmm(&x->g, c.xmm);
     struct dg_result er;
     dg_run(&x->g, 64, 8, &er);
     win_from_guest(x, x->emu_mem);
@@ -649,6 +766,7 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
     const char *why = NULL;
     if (nvec >= 0) {
         memcpy(nio.gpr, c.gpr, sizeof(nio.gpr));
+        memcpy(nio.xmm, c.xmm, sizeof(nio.xmm));
         nio.rflags = c.rflags;
         if (er.vector != nvec)
             why = "exception differs";
@@ -659,6 +777,8 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
         for (unsigned i = 0; !why && i < 16; i++)
             if (i != R_RSP && er.gpr[i] != nio.gpr[i])
                 why = "registers changed by a faulting instruction";
+        if (!why && memcmp(er.xmm, nio.xmm, sizeof(er.xmm)))
+            why = "XMM registers changed by a faulting instruction";
         fmask &= DF_ARITH;
     } else if (!er.halted) {
         why = "hvemu did not reach the HLT after the instruction";
@@ -673,6 +793,8 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
         why = "RIP differs";
     } else if (memcmp(nio.gpr, er.gpr, sizeof(nio.gpr))) {
         why = "registers differ";
+    } else if (memcmp(nio.xmm, er.xmm, sizeof(nio.xmm))) {
+        why = "XMM registers differ";
     } else if ((nio.rflags ^ er.rflags) & fmask) {
         why = "flags differ";
     }

@@ -22,7 +22,9 @@ enum diff_enc {
     E_VEX_RM,  /* VEX: reg = dest, r/m = src, vvvv unused (RORX) */
 };
 
-enum diff_imm { I_NONE, I_8, I_Z, I_V }; /* ib; iw/id by size (ib for 8-bit); full size (imm64) */
+/* ib; iw/id by size (ib for 8-bit); full size (imm64); a 64-bit address in the data buffer
+ * (MOV moffs); ENTER's iw, ib. */
+enum diff_imm { I_NONE, I_8, I_Z, I_V, I_ADDR, I_ENTER };
 enum diff_mem { M_REG, M_BOTH, M_MEM };   /* register form only, both, memory only */
 
 /* Operand generators: biases that reach the interesting paths of a form. */
@@ -37,6 +39,8 @@ enum diff_gen {
     G_BEXTR,   /* start/length bytes in vvvv from 0..70 */
     G_BZHI,    /* index byte in vvvv from 0..70 */
     G_STACK,   /* random stack contents (POPF-safe top), RBP near RSP for LEAVE */
+    G_CMPXCHG8, /* rDX:rAX often equal to memory; 16-byte aligned three times in four */
+    G_XLAT,    /* RBX points into the buffer */
 };
 
 /* Flag rules on top of the static undefined mask (SDM per-instruction "Flags Affected"). */
@@ -50,6 +54,8 @@ enum diff_fr {
 
 enum diff_cnt { C_NONE, C_CL, C_IMM, C_ONE }; /* where a shift count comes from */
 enum diff_fault { FAULT_NONE, FAULT_NONCANON, FAULT_UNMAPPED };
+enum { XR = 1, XM = 2 };
+enum diff_lanes { L_INT, L_F32, L_F64 }; /* edge integers, or float/double edge values */
 
 /* RFLAGS bits compared. */
 #define DF_CF 0x001u
@@ -80,6 +86,9 @@ struct diff_form {
     uint8_t compat;  /* runs in compatibility mode (32-bit code segment), no REX */
     uint8_t emu_xor; /* harness self-test only: hvemu runs opcode ^ emu_xor (must mismatch) */
     uint8_t fault;   /* enum diff_fault: memory operand made to fault */
+    uint8_t xmm;     /* XR: ModRM.reg names an XMM register; XM: so does a register r/m */
+    uint8_t lanes;   /* enum diff_lanes: how XMM registers and 16-byte memory are filled */
+    uint8_t align16; /* memory operand 16-byte aligned three times in four (#GP otherwise) */
     uint16_t undef;  /* flags the SDM leaves undefined */
 };
 

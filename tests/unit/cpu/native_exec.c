@@ -18,7 +18,8 @@
 #endif
 
 static const char *const feature_names[NF_COUNT] = {
-    "none", "popcnt", "lzcnt", "bmi1", "bmi2", "adx", "movbe", "sse4.2", "lahf64",
+    "none", "popcnt", "lzcnt", "bmi1", "bmi2", "adx", "movbe", "sse4.2", "lahf64", "ssse3",
+    "sse4.1",
 };
 
 const char *native_feature_name(enum native_feature f)
@@ -30,12 +31,13 @@ const char *native_feature_name(enum native_feature f)
 
 #define PAGE 4096u
 #define STATE_OFF PAGE           /* struct native_regs in the second (RW) page */
-#define HOST_RSP_OFF (PAGE + 0x100)
+#define HOST_RSP_OFF (PAGE + 0x400)
+#define XMM_OFF (STATE_OFF + 8 + 16 * 8) /* native_regs.xmm */
 #define INSN_MAX 48
 #define RESUME_OFF 0x800 /* fault exit: the handler sends RIP here */
-#define COMPAT_PRO_OFF 0x100
+#define COMPAT_PRO_OFF 0x200 /* after the 64-bit path (prologue, instruction, epilogue) */
 #define COMPAT_INSN_OFF 0x400
-#define COMPAT_EPI_OFF 0x600
+#define COMPAT_EPI_OFF 0x500
 #define FAR32_OFF 0xF00      /* m16:32 far pointer to the compatibility-mode instruction */
 #define LINUX_CS32 0x23      /* Linux's __USER32_CS; __USER_CS is 0x33 */
 #define LINUX_CS64 0x33
@@ -68,6 +70,8 @@ bool native_has_feature(enum native_feature f)
     case NF_POPCNT: return __get_cpuid(1, &a, &b, &c, &d) && (c >> 23 & 1);
     case NF_MOVBE: return __get_cpuid(1, &a, &b, &c, &d) && (c >> 22 & 1);
     case NF_SSE42: return __get_cpuid(1, &a, &b, &c, &d) && (c >> 20 & 1);
+    case NF_SSSE3: return __get_cpuid(1, &a, &b, &c, &d) && (c >> 9 & 1);
+    case NF_SSE41: return __get_cpuid(1, &a, &b, &c, &d) && (c >> 19 & 1);
     case NF_LZCNT: return __get_cpuid(0x80000001, &a, &b, &c, &d) && (c >> 5 & 1);
     case NF_LAHF64: return __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & 1);
     case NF_BMI1: return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 3 & 1);
@@ -98,6 +102,25 @@ static size_t put_riprel(uint8_t *code, size_t at, uint8_t rex, uint8_t op, uint
     return put(code, at, b, n + 4);
 }
 
+/* movdqu xmmK, [rip+x] (load) or movdqu [rip+x], xmmK (store) for K = 0..15 at XMM_OFF. */
+static size_t put_xmm_all(uint8_t *code, size_t at, bool store)
+{
+    for (unsigned k = 0; k < 16; k++) {
+        uint8_t b[9];
+        size_t n = 0;
+        b[n++] = 0xF3;
+        if (k >= 8)
+            b[n++] = 0x44; /* REX.R */
+        b[n++] = 0x0F;
+        b[n++] = store ? 0x7F : 0x6F;
+        b[n++] = (uint8_t)((k & 7) << 3 | 5);
+        int32_t disp = (int32_t)((long)(XMM_OFF + 16 * k) - (long)(at + n + 4));
+        memcpy(b + n, &disp, 4);
+        at = put(code, at, b, n + 4);
+    }
+    return at;
+}
+
 static size_t emit_prologue(uint8_t *code, size_t start)
 {
     static const uint8_t save[] = {0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57};
@@ -109,6 +132,7 @@ static size_t emit_prologue(uint8_t *code, size_t start)
         0x48, 0x8B, 0x64, 0x24, 0xA0,
     };
     size_t at = put(code, start, save, sizeof(save));
+    at = put_xmm_all(code, at, false);
     at = put_riprel(code, at, 0x48, 0x89, 0x25, HOST_RSP_OFF); /* mov [rip+x], rsp */
     at = put_riprel(code, at, 0x48, 0x8D, 0x25, STATE_OFF);    /* lea rsp, [rip+x] */
     return put(code, at, load, sizeof(load));
@@ -135,6 +159,7 @@ static size_t emit_epilogue(uint8_t *code, size_t at)
     at = put_riprel(code, at, 0x48, 0x89, 0x25, STATE_OFF + 8 + 4 * 8); /* mov [rip+x], rsp */
     at = put_riprel(code, at, 0x48, 0x8D, 0x25, STATE_OFF + 8 + 16 * 8); /* lea rsp, [rip+x] */
     at = put(code, at, store, sizeof(store));
+    at = put_xmm_all(code, at, true);
     at = put_riprel(code, at, 0x48, 0x8B, 0x25, HOST_RSP_OFF); /* mov rsp, [rip+x] */
     return put(code, at, restore, sizeof(restore));
 }

@@ -7,16 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Layout is fixed: the trampoline pops rflags then gpr[0..15] (RSP slot loaded last). */
+/* Layout is fixed: the trampoline pops rflags then gpr[0..15] (RSP slot loaded last), and
+ * moves xmm[0..15] (low quadword first) with MOVDQU. MXCSR stays the host's (0x1F80). */
 struct native_regs {
     uint64_t rflags;
     uint64_t gpr[16];
+    uint64_t xmm[16][2];
 };
 
 /* Host CPU features that gate instruction forms (CPUID bits). */
 enum native_feature {
     NF_NONE, NF_POPCNT, NF_LZCNT, NF_BMI1, NF_BMI2, NF_ADX, NF_MOVBE, NF_SSE42, NF_LAHF64,
-    NF_COUNT
+    NF_SSSE3, NF_SSE41, NF_COUNT
 };
 
 struct native_exec;

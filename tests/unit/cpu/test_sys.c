@@ -253,3 +253,65 @@ Test(cpu_sys, kick_and_budget)
     cr_assert_eq(cpu_icount(t.vp), 1000);
     th_fini(&t);
 }
+
+Test(cpu_sys, single_step_trap)
+{
+    struct th t;
+    /* pushfq; or qword [rsp], 0x100; popfq; nop; nop; hlt */
+    boot64(&t, CODE(0x9c, 0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, 0x9d, 0x90, 0x90, 0xf4));
+    cr_assert_eq(th_run(&t, 100), CPU_STOP_HALT);
+    cr_assert_eq(th_vector(&t), 1);
+    uint64_t sp = cpu_get_gpr(t.vp, REG_RSP);
+    cr_assert_eq(th_rd(&t, sp, 8), TH_CODE + 11, "trap after the first NOP, not after POPF");
+    cr_assert_eq(th_rd(&t, sp + 16, 8) & 0x100, 0x100, "pushed RFLAGS keeps TF");
+    cr_assert_eq(cpu_get_rflags(t.vp) & 0x100, 0, "TF cleared in the handler");
+    th_fini(&t);
+}
+
+Test(cpu_sys, clac_stac_movnti)
+{
+    struct th t;
+    /* stac; pushfq; pop rbx; clac; mov rsi, 0x40000; movnti [rsi], ebx; hlt */
+    boot64(&t, CODE(0x0f, 0x01, 0xcb, 0x9c, 0x5b, 0x0f, 0x01, 0xca, 0x48, 0xc7, 0xc6, 0x00, 0x00,
+                    0x04, 0x00, 0x0f, 0xc3, 0x1e, 0xf4));
+    cr_assert_eq(th_run(&t, 100), CPU_STOP_HALT);
+    cr_assert_eq(th_vector(&t), -1);
+    cr_assert_eq(cpu_get_gpr(t.vp, REG_RBX) & (1u << 18), 1u << 18, "STAC set AC");
+    cr_assert_eq(cpu_get_rflags(t.vp) & (1u << 18), 0, "CLAC cleared AC");
+    cr_assert_eq(th_rd(&t, 0x40000, 4), (uint32_t)cpu_get_gpr(t.vp, REG_RBX));
+    th_fini(&t);
+}
+
+static uint64_t mmio_rd(void *dev, gpa_t off, unsigned size)
+{
+    ++*(unsigned *)dev;
+    return 0;
+}
+static void mmio_wr(void *dev, gpa_t off, uint64_t v, unsigned size) {}
+static const struct mmio_ops mmio_test_ops = {mmio_rd, mmio_wr};
+
+Test(cpu_sys, fetch_from_mmio_calls_no_device)
+{
+    struct th t;
+    /* mov eax, 0x900000; jmp rax */
+    boot64(&t, CODE(0xb8, 0x00, 0x00, 0x90, 0x00, 0xff, 0xe0));
+    unsigned mmio_reads = 0;
+    cr_assert_eq(physmem_map_mmio(&t.pm, 0x900000, 0x1000, &mmio_test_ops, &mmio_reads, "test"), 0);
+    cr_assert_eq(th_run(&t, 100), CPU_STOP_HALT);
+    cr_assert_eq(th_vector(&t), 6, "all-ones bytes decode as #UD");
+    cr_assert_eq(mmio_reads, 0);
+    th_fini(&t);
+}
+
+Test(cpu_sys, mmio_data_access)
+{
+    struct th t;
+    /* mov eax, 0x900000; mov ebx, [rax+8]; hlt */
+    boot64(&t, CODE(0xb8, 0x00, 0x00, 0x90, 0x00, 0x8b, 0x58, 0x08, 0xf4));
+    unsigned mmio_reads = 0;
+    cr_assert_eq(physmem_map_mmio(&t.pm, 0x900000, 0x1000, &mmio_test_ops, &mmio_reads, "test"), 0);
+    cr_assert_eq(th_run(&t, 100), CPU_STOP_HALT);
+    cr_assert_eq(mmio_reads, 1);
+    cr_assert_eq(cpu_get_gpr(t.vp, REG_RBX), 0);
+    th_fini(&t);
+}

@@ -15,7 +15,8 @@ struct cpuid_case {
 static const struct cpuid_case cases[] = {
     {"", 0x40000000, {0x40000006, 0x7263694D, 0x666F736F, 0x76482074}},
     {"", 0x40000001, {0x31237648, 0, 0, 0}},
-    {"", 0x40000002, {0x3839, 0x000A0000, 0, 0}},
+    /* TLFS 2.4.3: zero until the guest OS ID is set (see version_after_guest_os_id). */
+    {"", 0x40000002, {0, 0, 0, 0}},
     {"", 0x40000003, {0x00000EFF, 0x30, 0, 0x80510}},
     {"", 0x40000004, {0xE2C, 0xFFFFFFFF, 0, 0}},
     {"", 0x40000005, {HV_MAX_VPS, 2, 0, 0}},
@@ -154,4 +155,19 @@ Test(hv_config, parse)
     cr_expect_eq(hv_config_flag_count(), 18);
     cr_expect_str_eq(hv_config_flag_name(0), "relaxed");
     cr_expect_null(hv_config_flag_name(18));
+}
+
+Test(hv_cpuid, version_after_guest_os_id)
+{
+    struct hv_config cfg;
+    hv_config_default(&cfg);
+    struct fake_host *f = fake_create(&cfg, 1);
+    uint32_t out[4];
+    cr_assert(hv_cpuid(f->p, fake_vp(f, 0), 0x40000002, 0, out));
+    cr_expect_eq(out[0] | out[1] | out[2] | out[3], 0);
+    cr_assert_eq(hv_msr_write(f->p, fake_vp(f, 0), 0x40000000, 0x8100ull << 48), 0);
+    cr_assert(hv_cpuid(f->p, fake_vp(f, 0), 0x40000002, 0, out));
+    cr_expect_eq(out[0], 0x3839);
+    cr_expect_eq(out[1], 0x000A0000);
+    fake_destroy(f);
 }

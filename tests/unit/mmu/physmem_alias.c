@@ -73,12 +73,12 @@ Test(physmem_alias, child_map_is_its_own)
     static uint8_t page[4096];
     memset(page, 0x77, sizeof(page));
     /* An overlay in the child hides the shared RAM for the child only... */
-    cr_assert_eq(physmem_map_overlay(&child, 0x9000, page, "simp"), 0);
+    cr_assert_eq(physmem_map_overlay(&child, 0x9000, page, "simp", false), 0);
     physmem_write_u(&parent, 0x9000, 0x11, 1);
     cr_assert_eq(physmem_read_u(&child, 0x9000, 1), 0x77);
     /* ...and one in the parent does not hide memory from the window (it maps RAM, not devices). */
     static uint8_t ppage[4096];
-    cr_assert_eq(physmem_map_overlay(&parent, 0xA000, ppage, "parent"), 0);
+    cr_assert_eq(physmem_map_overlay(&parent, 0xA000, ppage, "parent", false), 0);
     physmem_write_u(&child, 0xA000, 0x42, 1);
     cr_assert_eq(parent.ram[0xA000], 0x42);
     cr_assert_eq(ppage[0], 0);

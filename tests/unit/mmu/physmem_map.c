@@ -202,7 +202,7 @@ Test(physmem, overlay_hides_ram_until_unmapped)
     memset(page, 0x22, sizeof(page));
     memset(page2, 0x33, sizeof(page2));
     uint64_t gen = pm.generation;
-    cr_assert_eq(physmem_map_overlay(&pm, 0x3456, page, "hypercall"), 0, "page-aligned down");
+    cr_assert_eq(physmem_map_overlay(&pm, 0x3456, page, "hypercall", false), 0, "page-aligned down");
     cr_assert_gt(pm.generation, gen);
     cr_assert_eq(physmem_read_u(&pm, 0x3000, 1), 0x22);
     cr_assert_null(physmem_ram_ptr(&pm, 0x3000, 1));
@@ -213,7 +213,7 @@ Test(physmem, overlay_hides_ram_until_unmapped)
     cr_assert_eq(page[0x10], 0x44);
     cr_assert_eq(pm.ram[0x3010], 0x11);
     /* Remapping the same page replaces the overlay. */
-    cr_assert_eq(physmem_map_overlay(&pm, 0x3000, page2, "again"), 0);
+    cr_assert_eq(physmem_map_overlay(&pm, 0x3000, page2, "again", false), 0);
     cr_assert_eq(physmem_read_u(&pm, 0x3010, 1), 0x33);
     gen = pm.generation;
     physmem_unmap_overlay(&pm, 0x3000);
@@ -230,8 +230,8 @@ Test(physmem, region_table_limit)
     cr_assert_eq(physmem_init(&pm, 1 << 20), 0);
     static uint8_t page[4096];
     for (unsigned i = 0; i < PHYS_MAX_REGIONS; i++)
-        cr_assert_eq(physmem_map_overlay(&pm, (gpa_t)i << PAGE_SHIFT, page, "ov"), 0);
-    cr_assert_eq(physmem_map_overlay(&pm, 0x80000, page, "one too many"), -1);
+        cr_assert_eq(physmem_map_overlay(&pm, (gpa_t)i << PAGE_SHIFT, page, "ov", false), 0);
+    cr_assert_eq(physmem_map_overlay(&pm, (gpa_t)PHYS_MAX_REGIONS << PAGE_SHIFT, page, "one too many", false), -1);
     physmem_destroy(&pm);
 }
 
@@ -324,5 +324,21 @@ Test(physmem, load_only_into_ram)
     cr_assert_eq(physmem_load(&pm, 0xFFFF0, data, sizeof(data)), -1);
     cr_assert_eq(pm.ram[0xFFFF0], 0, "a failed load writes nothing");
     cr_assert_eq(physmem_load(&pm, 0xFFFFFFFFFFFFFFF0ull, data, sizeof(data)), -1);
+    physmem_destroy(&pm);
+}
+
+Test(physmem, readonly_overlay_ignores_writes)
+{
+    struct physmem pm;
+    cr_assert_eq(physmem_init(&pm, 1 << 20), 0);
+    static uint8_t page[4096];
+    memset(page, 0xC3, sizeof(page));
+    cr_assert_eq(physmem_map_overlay(&pm, 0x5000, page, "hypercall", true), 0);
+    physmem_write_u(&pm, 0x5010, 0x90, 1);
+    cr_expect_eq(page[0x10], 0xC3, "a read-only overlay must not change");
+    cr_expect_eq(physmem_read_u(&pm, 0x5010, 1), 0xC3);
+    struct phys_lookup l;
+    physmem_lookup(&pm, 0x5010, &l);
+    cr_expect(l.kind == PHYS_OVERLAY && l.region->readonly);
     physmem_destroy(&pm);
 }

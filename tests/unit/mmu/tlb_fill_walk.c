@@ -53,7 +53,7 @@ Test(tlb_fill_walk, tags_per_context)
         struct ptb b;
         ptb_init(&b, PT_L4);
         cr_assert_eq(physmem_map_rom(&b.pm, target_gpa[T_ROM], rom, sizeof(rom), "rom"), 0);
-        cr_assert_eq(physmem_map_overlay(&b.pm, target_gpa[T_OVERLAY], overlay, "ov"), 0);
+        cr_assert_eq(physmem_map_overlay(&b.pm, target_gpa[T_OVERLAY], overlay, "ov", false), 0);
         cr_assert_eq(physmem_map_mmio(&b.pm, target_gpa[T_MMIO], 0x1000, &mmio, NULL, "mmio"), 0);
         physmem_mark_code(&b.pm, target_gpa[T_CODE]);
         b.ps.cr0 |= c->cr0_set;
