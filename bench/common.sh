@@ -30,41 +30,54 @@ bench_build_release() {
     [ -x "$bench_build/hvemu" ] || die "no $bench_build/hvemu after the build"
 }
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# Seconds since the epoch, to the microsecond, without a fork.
+now() { echo "${EPOCHREALTIME/,/.}"; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
-# bench_timed OUT ERR CMD...: runs CMD with the timeout, stdout to OUT, stderr to ERR;
-# sets run_status and run_wall (seconds).
+# bench_timed OUT ERR CMD...: runs CMD with the timeout, stdout to OUT, stderr to ERR; sets
+# run_status, run_wall and run_cpu (user + system seconds of CMD and its children; empty without
+# /usr/bin/time). CPU time is the steadier figure when other jobs share the cores.
 bench_timed() {
     local out=$1 err=$2
     shift 2
-    local t0 t1
+    local t0 t1 timer=()
+    [ -x /usr/bin/time ] && timer=(/usr/bin/time -f '%U %S' -o "$bench_tmp/cpu.time")
     t0=$(now)
     set +e
-    timeout -k 5 "$bench_timeout" "$@" >"$out" 2>"$err" </dev/null
+    "${timer[@]}" timeout -k 5 "$bench_timeout" "$@" >"$out" 2>"$err" </dev/null
     run_status=$?
     set -e
     t1=$(now)
-    run_wall=$(elapsed "$t0" "$t1")
+    run_wall=$(sub "$t0" "$t1")
+    run_cpu=""
+    if [ ${#timer[@]} -gt 0 ]; then
+        # The last line: time(1) puts "Command exited with non-zero status N" before it.
+        run_cpu=$(tail -1 "$bench_tmp/cpu.time" | awk 'NF == 2 { printf "%.2f", $1 + $2 }')
+    fi
 }
 
 # bench_best OUT ERR CMD...: bench_timed HVEMU_BENCH_REPEAT times (default 1), keeping the output
-# and figures of the fastest run; stops at the first run whose status differs from the first's.
+# and figures of the fastest run (by CPU time when known); stops when a run's status differs
+# from the first's.
 bench_best() {
     local out=$1 err=$2
     shift 2
-    local best_wall="" best_status="" i
+    local best="" best_wall="" best_cpu="" best_status="" i key
     for ((i = 0; i < ${HVEMU_BENCH_REPEAT:-1}; i++)); do
         bench_timed "$out.try" "$err.try" "$@"
         [ -z "$best_status" ] || [ "$run_status" = "$best_status" ] || break
-        if [ -z "$best_wall" ] || awk -v a="$run_wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
+        key=${run_cpu:-$run_wall}
+        if [ -z "$best" ] || awk -v a="$key" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+            best=$key
             best_wall=$run_wall
+            best_cpu=$run_cpu
             best_status=$run_status
             mv "$out.try" "$out"
             mv "$err.try" "$err"
         fi
     done
     run_wall=$best_wall
+    run_cpu=$best_cpu
     run_status=$best_status
 }
 
@@ -80,18 +93,18 @@ bench_parse_stats() {
     [ -n "$stat_insns" ]
 }
 
-# Console tail and hvemu's own messages, for a run that did not end as it should.
+# Console tail and the emulator's own messages, for a run that did not end as it should.
 bench_report_failure() {
     local what=$1 out=$2 err=$3 status=$4
     echo "FAILED: $what: exit status $status$([ "$status" = 124 ] && echo " (timed out after ${bench_timeout} s)")"
     echo "--- last console lines:"
     tail -n 15 "$out" | sed 's/^/    /'
-    echo "--- hvemu stderr:"
+    echo "--- stderr:"
     tail -n 15 "$err" | sed 's/^/    /'
 }
 
-# bench_host_checksum SRC ARG: the checksum line of SRC built for the host with -DBENCH_HOST
-# (empty when this host cannot build it); prints nothing else.
+# bench_host_checksum SRC ARG: the checksum SRC prints when built for the host with -DBENCH_HOST
+# and run with ARG (empty when this host cannot build it).
 bench_host_checksum() {
     local src=$1 arg=$2 name
     name=$(basename "$src" .c)
@@ -101,9 +114,9 @@ bench_host_checksum() {
 }
 
 # bench_guest NAME MEM APPEND ZERO_APPEND: runs roms guest NAME with command line APPEND (empty:
-# the guest's defaults) under hvemu and QEMU TCG and prints the figures; QEMU's boot and exit time
-# is measured with ZERO_APPEND (a run that does no work). Returns 1 when the guest failed or
-# printed a wrong checksum under hvemu.
+# the guest's defaults) under hvemu and QEMU TCG and prints the figures; QEMU's boot and exit
+# time is measured with ZERO_APPEND (a run that does no work). Returns 1 when the guest failed
+# or printed a wrong checksum under hvemu.
 bench_guest() {
     local name=$1 mem=$2 append=$3 zero_append=$4
     local elf=$bench_build/roms/$name.elf
@@ -117,15 +130,18 @@ bench_guest() {
     local hv_args=("$bench_build/hvemu" --stats --mem "$mem" "$elf")
     [ -n "$append" ] && hv_args+=(--append "$append")
     bench_best "$bench_tmp/hv.out" "$bench_tmp/hv.err" "${hv_args[@]}"
-    local hv_wall=$run_wall hv_status=$run_status got
+    local hv_wall=$run_wall hv_cpu=$run_cpu hv_status=$run_status got hv_ok=0
     got=$(sed -nE 's/.*checksum ([0-9a-f]+).*/\1/p' "$bench_tmp/hv.out" | tail -1)
     if [ "$hv_status" -ne 0 ] || ! bench_parse_stats "$bench_tmp/hv.err"; then
         bench_report_failure "hvemu $name" "$bench_tmp/hv.out" "$bench_tmp/hv.err" "$hv_status"
-        echo "    (rerun with --trace exit,int to see the failing RIP: ${hv_args[*]} --trace exit,int)"
+        echo "    (where it stops: ${hv_args[*]} --trace exit,int)"
         rc=1
     else
-        printf 'hvemu: %s guest instructions, %s s host (wall %s s), %s MIPS\n' \
-            "$stat_insns" "$stat_secs" "$hv_wall" "$stat_mips"
+        hv_ok=1
+        printf 'hvemu: %s guest instructions in %s s (run loop; wall %s s, CPU %s s): %s MIPS\n' \
+            "$stat_insns" "$stat_secs" "$hv_wall" "${hv_cpu:-?}" "$stat_mips"
+        [ -n "$hv_cpu" ] && awk -v n="$stat_insns" -v c="$hv_cpu" 'BEGIN {
+            if (c > 0) printf "hvemu: %.1f MIPS by CPU time\n", n / c / 1e6 }'
         printf 'hvemu: decode-cache hit rate %s, TLB hit rate %s\n' "$stat_decode" "$stat_tlb"
     fi
     if [ -n "$expect" ]; then
@@ -148,24 +164,28 @@ bench_guest() {
     local q_args=("$bench_qemu" -M q35 -accel tcg -m "$mem" -display none -monitor none
         -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$elf")
     bench_best "$bench_tmp/q0.out" "$bench_tmp/q0.err" "${q_args[@]}" -append "$zero_append"
-    local q_start=$run_wall
+    local q0_wall=$run_wall q0_cpu=$run_cpu
     [ -n "$append" ] && q_args+=(-append "$append")
     bench_best "$bench_tmp/q.out" "$bench_tmp/q.err" "${q_args[@]}"
-    local q_wall=$run_wall q_got
+    local q_wall=$run_wall q_cpu=$run_cpu q_got
     q_got=$(sed -nE 's/.*checksum ([0-9a-f]+).*/\1/p' "$bench_tmp/q.out" | tail -1)
     if [ "$run_status" -ne 1 ]; then
         bench_report_failure "qemu $name" "$bench_tmp/q.out" "$bench_tmp/q.err" "$run_status"
         return $rc
     fi
-    printf 'qemu:  wall %s s (%s s of it boot and exit, measured with %s), checksum %s\n' \
-        "$q_wall" "$q_start" "$zero_append" "$q_got"
-    if [ "$hv_status" -eq 0 ] && [ -n "$stat_insns" ]; then
-        awk -v n="$stat_insns" -v hs="$stat_secs" -v hw="$hv_wall" -v qw="$q_wall" -v q0="$q_start" 'BEGIN {
-            qn = qw - q0
-            if (qn < 0.2) { print "ratio: run too short next to QEMU'"'"'s boot time to compare"; exit }
-            printf "qemu:  ~%.0f MIPS (hvemu'"'"'s instruction count / (wall - boot))\n", n / qn / 1e6
-            printf "ratio: hvemu time / QEMU time = %.2f by wall time, %.2f by run time (wall - boot)\n", hw / qw, hs / qn
-        }'
-    fi
+    printf 'qemu:  wall %s s, CPU %s s; boot and exit alone (%s): wall %s s, CPU %s s; checksum %s\n' \
+        "$q_wall" "${q_cpu:-?}" "$zero_append" "$q0_wall" "${q0_cpu:-?}" "$q_got"
+    [ "$hv_ok" = 1 ] || return $rc
+    awk -v n="$stat_insns" -v hs="$stat_secs" -v hw="$hv_wall" -v hc="${hv_cpu:-0}" \
+        -v qw="$q_wall" -v q0w="$q0_wall" -v qc="${q_cpu:-0}" -v q0c="${q0_cpu:-0}" 'BEGIN {
+        qn = qw - q0w; qcn = qc - q0c
+        if (qn < 0.2) { print "ratio: run too short next to QEMU'"'"'s boot time to compare"; exit }
+        printf "qemu:  ~%.0f MIPS by wall time", n / qn / 1e6
+        if (qcn > 0.1) printf ", ~%.0f by CPU time", n / qcn / 1e6
+        printf " (hvemu'"'"'s instruction count over QEMU'"'"'s time less boot)\n"
+        printf "ratio: hvemu time / QEMU time: %.2f by wall time, %.2f by run time", hw / qw, hs / qn
+        if (hc > 0 && qcn > 0.1) printf ", %.2f by CPU time", hc / qcn
+        printf " (>1: hvemu is slower)\n"
+    }'
     return $rc
 }

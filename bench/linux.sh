@@ -34,14 +34,16 @@ sh "$bench_root/scripts/mkinitramfs.sh" "$initrd" 2>"$bench_tmp/mkinitramfs.log"
     { cat "$bench_tmp/mkinitramfs.log" >&2; die "scripts/mkinitramfs.sh failed"; }
 
 # boot_timed LOG CMD...: runs CMD with the timeout, writing each console line to LOG prefixed by
-# the seconds since the start; sets boot_status, t_start, t_done, t_end (empty when not seen).
+# the seconds since the start; sets boot_status, t_start, t_done, t_end (empty when not seen)
+# and boot_cpu (user + system seconds; empty without /usr/bin/time).
 boot_timed() {
     local log=$1
     shift
-    local t0=${EPOCHREALTIME/[.,]/} line d
+    local t0=${EPOCHREALTIME/[.,]/} line d timer=()
+    [ -x /usr/bin/time ] && timer=(/usr/bin/time -f '%U %S' -o "$log.time")
     set +e
     {
-        timeout -k 5 "$linux_timeout" "$@" </dev/null 2>"$log.err"
+        "${timer[@]}" timeout -k 5 "$linux_timeout" "$@" </dev/null 2>"$log.err"
         echo "BENCH-EXIT $?"
     } | while IFS= read -r line; do
         d=$((${EPOCHREALTIME/[.,]/} - t0)) # microseconds, without a fork per line
@@ -52,9 +54,9 @@ boot_timed() {
     t_start=$(grep -F "$marker_start" "$log" | head -1 | cut -d' ' -f1 || true)
     t_done=$(grep -F "$marker_done" "$log" | head -1 | cut -d' ' -f1 || true)
     t_end=$(tail -1 "$log" | cut -d' ' -f1)
+    boot_cpu=""
+    [ ${#timer[@]} -eq 0 ] || boot_cpu=$(tail -1 "$log.time" | awk 'NF == 2 { printf "%.2f", $1 + $2 }')
 }
-
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # report NAME LOG: prints the figures of one boot; returns 1 when it did not complete.
 report() {
@@ -72,8 +74,8 @@ report() {
         tail -n 10 "$log.err" | sed 's/^/    /'
         return 1
     fi
-    printf '%s: init start %s s, workload %s s, power-off %s s (digest ok)\n' \
-        "$name" "$t_start" "$(sub "$t_start" "$t_done")" "$t_end"
+    printf '%s: init start %s s, workload %s s, power-off %s s (CPU %s s), digest ok\n' \
+        "$name" "$t_start" "$(sub "$t_start" "$t_done")" "$t_end" "${boot_cpu:-?}"
 }
 
 echo "== linux: $(basename "$kernel"), --smp 1, $mem, command line: $append =="
@@ -86,7 +88,7 @@ if bench_parse_stats "$bench_tmp/hv.log.err"; then
     printf 'hvemu: %s guest instructions, %s MIPS, decode-cache hit rate %s, TLB hit rate %s\n' \
         "$stat_insns" "$stat_mips" "$stat_decode" "$stat_tlb"
 fi
-hv=("$t_start" "$t_done" "$t_end")
+hv=("$t_start" "$t_done" "$t_end" "${boot_cpu:-0}")
 
 if [ "$bench_qemu" = none ] || ! command -v "$bench_qemu" >/dev/null 2>&1; then
     echo "qemu: skipped$([ "$bench_qemu" = none ] || echo " ($bench_qemu not found)")"
@@ -96,9 +98,12 @@ boot_timed "$bench_tmp/q.log" "$bench_qemu" -M q35 -accel tcg -smp 1 -m "$mem" -
     -monitor none -serial stdio -no-reboot -kernel "$kernel" -initrd "$initrd" -append "$append"
 report qemu "$bench_tmp/q.log" || exit $rc
 if [ "$hv_ok" = 1 ]; then
-    awk -v hs="${hv[0]}" -v hd="${hv[1]}" -v he="${hv[2]}" -v qs="$t_start" -v qd="$t_done" -v qe="$t_end" 'BEGIN {
-        printf "ratio (hvemu time / QEMU time): init start %.2f, workload %.2f, power-off %.2f\n",
+    awk -v hs="${hv[0]}" -v hd="${hv[1]}" -v he="${hv[2]}" -v hc="${hv[3]}" \
+        -v qs="$t_start" -v qd="$t_done" -v qe="$t_end" -v qc="${boot_cpu:-0}" 'BEGIN {
+        printf "ratio: hvemu time / QEMU time: init start %.2f, workload %.2f, power-off %.2f",
             hs / qs, (hd - hs) / (qd - qs), he / qe
+        if (hc > 0 && qc > 0) printf ", CPU %.2f", hc / qc
+        printf " (>1: hvemu is slower)\n"
     }'
 fi
 exit $rc

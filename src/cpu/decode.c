@@ -148,6 +148,7 @@ static bool is_fpu(const ZydisDecodedInstruction *zi, const ZydisDecodedOperand 
     case ZYDIS_CATEGORY_XSAVE: case ZYDIS_CATEGORY_XSAVEOPT: case ZYDIS_CATEGORY_BLEND:
     case ZYDIS_CATEGORY_BROADCAST: case ZYDIS_CATEGORY_VFMA: case ZYDIS_CATEGORY_STTNI:
     case ZYDIS_CATEGORY_GFNI: case ZYDIS_CATEGORY_VAES: case ZYDIS_CATEGORY_VPCLMULQDQ:
+    case ZYDIS_CATEGORY_CONVERT: /* CVTSS2SI r, m32 names no vector register */
         return true;
     default:
         break;
@@ -198,6 +199,8 @@ static void translate(const ZydisDecodedInstruction *zi, const ZydisDecodedOpera
         in->flags |= IF_LOCK;
     if (zi->avx.vector_length)
         in->vlen = (uint8_t)(zi->avx.vector_length / 8);
+    if (zi->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && zi->encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW)
+        in->flags |= IF_VEX;
     unsigned nv = zi->operand_count_visible < 4 ? zi->operand_count_visible : 4;
     in->nops = (uint8_t)nv;
     for (unsigned k = 0; k < nv; k++) {

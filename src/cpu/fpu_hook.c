@@ -1,9 +1,23 @@
-/* Placeholder for the FPU/SIMD part's fpu_exec (declared in ops.h): every x87/MMX/SSE/AVX
- * instruction raises #UD until src/cpu/fpu/ provides the real entry point and this file is
- * removed. */
+/* Default for the FPU/SIMD part's entry point fpu_exec (declared in ops.h): legacy SSE and the
+ * x87/SSE state instructions run in simd.c, everything else (x87 arithmetic, MMX, AVX) raises
+ * #UD. It steps aside by itself once src/cpu/fpu/ provides the real fpu_exec together with
+ * the header cpu/fpu/fpu_exec.h (which can still call simd_exec). */
 #include "cpu/ops.h"
+#include "cpu/simd.h"
 
+#if defined(__has_include)
+#if __has_include("cpu/fpu/fpu_exec.h")
+#define HVEMU_HAVE_FPU_EXEC 1
+#endif
+#endif
+
+#ifndef HVEMU_HAVE_FPU_EXEC
 int fpu_exec(struct vcpu *vp, const struct insn *i)
 {
-    return EXC_UD;
+    int v = simd_exec(vp, i);
+    return v < 0 ? EXC_UD : v;
 }
+#else
+/* ISO C forbids an empty translation unit. */
+typedef int fpu_hook_unused;
+#endif

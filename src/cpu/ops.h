@@ -39,8 +39,10 @@ OOL(CLAC) OOL(STAC) OOL(LAR) OOL(LSL) OOL(VERR) OOL(VERW) OOL(RDPMC) OOL(MONITOR
 
 /* The FPU/SIMD part's entry point (src/cpu/fpu/): execute one x87/MMX/SSE/AVX instruction
  * described by i (mnem, ops[], EA recipe, imm). Returns 0, or an exception vector to raise
- * (#UD, #NM, #MF, #XM; with an error code never). Until the FPU part provides it,
- * src/cpu/fpu_hook.c defines it to raise #UD; that file goes when the real one lands. */
+ * (#UD, #NM, #MF, #XM; with an error code never). The FPU part defines it in src/cpu/fpu/
+ * and adds the header cpu/fpu/fpu_exec.h; until that header exists, src/cpu/fpu_hook.c
+ * supplies a default that raises #UD. Memory goes through cpu/mem.h (lin_of, mem_rd/mem_wr,
+ * mem_read_buf/mem_write_buf, which raise #PF/#GP themselves); XMM state is vcpu.fxsave. */
 int fpu_exec(struct vcpu *vp, const struct insn *i);
 
 #endif

@@ -59,6 +59,7 @@ enum {
     IF_LOCK = 1u << 2,
     IF_MEM = 1u << 3,   /* one operand is memory (EA recipe valid) */
     IF_ABS = 1u << 4,   /* moffs64: absolute address in imm2 */
+    IF_VEX = 1u << 5,   /* VEX/EVEX/XOP encoded */
 };
 
 /* One decoded instruction. Register operands are byte offsets into vcpu.gpr (so AH..BH are

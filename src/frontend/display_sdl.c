@@ -21,6 +21,14 @@ struct display {
     uint32_t pixels[VGA_TEXT_WIDTH * VGA_TEXT_HEIGHT];
 };
 
+/* Leaves SDL as display_open found it: video off, the library shut down if nothing else uses it. */
+static void sdl_video_done(void)
+{
+    SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    if (!SDL_WasInit(SDL_INIT_EVERYTHING))
+        SDL_Quit();
+}
+
 struct display *display_open(enum display_mode mode, char *err, size_t errlen)
 {
     if (err && errlen)
@@ -34,9 +42,17 @@ struct display *display_open(enum display_mode mode, char *err, size_t errlen)
         snprintf(err, errlen, "--display sdl: cannot open a window: %s", SDL_GetError());
         return NULL;
     }
+    /* With no display server SDL falls back to its offscreen driver: a window nobody sees.
+     * Take that only when asked for by name (SDL_VIDEODRIVER=offscreen, as the tests do). */
+    const char *driver = SDL_GetCurrentVideoDriver(), *asked = SDL_GetHint(SDL_HINT_VIDEODRIVER);
+    if (driver && (!strcmp(driver, "offscreen") || !strcmp(driver, "dummy")) && !(asked && *asked)) {
+        sdl_video_done();
+        snprintf(err, errlen, "--display sdl: no display to open a window on (is DISPLAY or WAYLAND_DISPLAY set?)");
+        return NULL;
+    }
     struct display *d = calloc(1, sizeof(*d));
     if (!d) {
-        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+        sdl_video_done();
         snprintf(err, errlen, "--display sdl: out of memory");
         return NULL;
     }
@@ -106,9 +122,7 @@ void display_close(struct display *d)
     if (d->win)
         SDL_DestroyWindow(d->win);
     free(d);
-    SDL_QuitSubSystem(SDL_INIT_VIDEO);
-    if (!SDL_WasInit(SDL_INIT_EVERYTHING))
-        SDL_Quit();
+    sdl_video_done();
 }
 
 int display_screenshot(struct display *d, const char *path, char *err, size_t errlen)

@@ -6,6 +6,7 @@
 
 #include "frontend/cli.h"
 #include "frontend/console.h"
+#include "frontend/display.h"
 #include "frontend/hostfile.h"
 #include "frontend/loader.h"
 #include "hv/machine.h"
@@ -79,14 +80,31 @@ int main(int argc, char **argv)
         host_file_free(&initrd);
         return fail(HVEMU_EXIT_USAGE, err);
     }
+    struct display_link screen = {0};
+    screen.d = display_open(cli.display, err, sizeof(err));
+    if (!screen.d && cli.display != DISPLAY_NONE) {
+        console_close(&con);
+        if (cli.kernel)
+            host_file_free(&image);
+        host_file_free(&initrd);
+        return fail(HVEMU_EXIT_USAGE, err);
+    }
+    if (screen.d) {
+        cli.mc.frame = display_frame;
+        cli.mc.frame_opaque = &screen;
+    }
     struct machine *m = calloc(1, sizeof(*m));
-    if (!m)
+    if (!m) {
+        display_close(screen.d);
         return fail(HVEMU_EXIT_HOST_ERROR, "out of memory");
+    }
     int status;
     if (machine_create(m, &cli.mc, err, sizeof(err))) {
         status = fail(HVEMU_EXIT_HOST_ERROR, err);
         goto out_free;
     }
+    screen.m = m;
+    screen.vga = machine_vga(m);
     struct load_opts lo = {
         .cmdline = cli.append ? cli.append : "",
         .initrd = initrd.data,
@@ -114,6 +132,7 @@ out:
     machine_destroy(m);
 out_free:
     free(m);
+    display_close(screen.d);
     console_close(&con);
     if (cli.kernel)
         host_file_free(&image);

@@ -218,6 +218,7 @@ int board_create(struct machine *m, char *err, size_t errlen)
     fwcfg_init(&b->fwcfg, m->cfg.ram_size, m->nvcpus);
     acpi_pm_init(&b->pm, &m->clock, irq_router_line(&b->router, ACPI_SCI_IRQ), &b->sysctl);
     pci_init(&b->pci);
+    vga_text_init(&b->vga);
     struct hpet_irq_ops hio = {&b->router, irq_router_hpet_set, irq_router_set_hpet_legacy};
     hpet_init(&b->hpet, &m->clock, &hio);
 
@@ -226,7 +227,7 @@ int board_create(struct machine *m, char *err, size_t errlen)
         rtc_register(&b->rtc, &m->io) || i8042_register(&b->kbc, &m->io) ||
         sysports_register(&b->sys, &m->io) || debugexit_register(&b->dbg, &m->io) ||
         fwcfg_register(&b->fwcfg, &m->io) || acpi_pm_register(&b->pm, &m->io) ||
-        pci_register(&b->pci, &m->io)) {
+        pci_register(&b->pci, &m->io) || vga_text_register(&b->vga, &m->io)) {
         snprintf(err, errlen, "internal error: overlapping I/O ports");
         goto fail;
     }
@@ -279,6 +280,11 @@ bool board_vp_wakeable(struct machine *m, unsigned i)
         return true;
     }
     return (cpu_get_rflags(vp) >> 9) & 1;
+}
+
+struct vga_text *machine_vga(struct machine *m)
+{
+    return &((struct board *)m->dev)->vga;
 }
 
 gpa_t machine_acpi_rsdp(const struct machine *m)

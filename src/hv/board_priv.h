@@ -18,6 +18,7 @@
 #include "devices/sysctl.h"
 #include "devices/sysports.h"
 #include "devices/uart16550.h"
+#include "devices/vga_text.h"
 #include "hv/hyperv.h"
 #include "hv/machine.h"
 
@@ -40,6 +41,7 @@ struct board {
     struct acpi_pm pm;
     struct pci_host pci;
     struct hpet hpet;
+    struct vga_text vga;
     struct apic_bus apic_bus;
     struct ioapic ioapic;
     struct irq_router router;

@@ -177,6 +177,8 @@ int machine_run(struct machine *m)
         if (m->stop != MSTOP_NONE)
             break;
         board_poll(m);
+        if (m->cfg.frame)
+            m->cfg.frame(m->cfg.frame_opaque);
     }
     return m->exit_status;
 }

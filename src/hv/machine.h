@@ -53,6 +53,11 @@ struct machine_config {
     const char *serial_path;
     uint32_t trace;
     uint64_t max_insns; /* 0 = no limit */
+    /* Called once per round of the run loop, between slices (the frontend's display redraw
+     * and window events); may be NULL. It must not change guest-visible state, except that
+     * it may stop the machine. */
+    void (*frame)(void *opaque);
+    void *frame_opaque;
     bool rtc_host;
 };
 
@@ -98,6 +103,8 @@ int machine_status_for(enum machine_stop why, int debug_code);
 const char *machine_stop_name(enum machine_stop why);
 /* Where the machine's ACPI RSDP lies (for the Linux boot protocol). */
 gpa_t machine_acpi_rsdp(const struct machine *m);
+/* The machine's VGA (text mode), whose screen the frontend shows. */
+struct vga_text *machine_vga(struct machine *m);
 /* Hypervisor partition of the machine, or NULL with --hv off. */
 struct hv_partition *machine_hv(const struct machine *m);
 

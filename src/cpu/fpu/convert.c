@@ -158,14 +158,20 @@ void f80_to_bcd(f80 abits, uint8_t bcd[10], sf_status *st)
 #define F32B(x) bits_of_f32(x)
 #define F64B(x) bits_of_f64(x)
 
-f64 f32_to_f64(f32 a, sf_status *st) { return sf_convert(&sf_fmt_f64, &sf_fmt_f32, F32B(a), st).mant; }
+f64 f32_to_f64(f32 a, sf_status *st)
+{
+    return sf_convert(&sf_fmt_f64, &sf_fmt_f32, F32B(a), st).mant;
+}
 f32 f64_to_f32(f64 a, sf_status *st)
 {
     return (f32)sf_convert(&sf_fmt_f32, &sf_fmt_f64, F64B(a), st).mant;
 }
 f80 f32_to_f80(f32 a, sf_status *st) { return sf_convert(&sf_fmt_f80, &sf_fmt_f32, F32B(a), st); }
 f80 f64_to_f80(f64 a, sf_status *st) { return sf_convert(&sf_fmt_f80, &sf_fmt_f64, F64B(a), st); }
-f32 f80_to_f32(f80 a, sf_status *st) { return (f32)sf_convert(&sf_fmt_f32, &sf_fmt_f80, a, st).mant; }
+f32 f80_to_f32(f80 a, sf_status *st)
+{
+    return (f32)sf_convert(&sf_fmt_f32, &sf_fmt_f80, a, st).mant;
+}
 f64 f80_to_f64(f80 a, sf_status *st) { return sf_convert(&sf_fmt_f64, &sf_fmt_f80, a, st).mant; }
 
 f32 i32_to_f32(int32_t a, sf_status *st) { return (f32)sf_from_int(&sf_fmt_f32, a, st).mant; }

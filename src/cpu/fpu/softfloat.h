@@ -84,6 +84,13 @@ f64 f64_mul(f64 a, f64 b, sf_status *st);
 f64 f64_div(f64 a, f64 b, sf_status *st);
 f64 f64_sqrt(f64 a, sf_status *st);
 
+/* FMA3 scalar forms: form 132 = src1*src3 + src2, 213 = src2*src1 + src3, 231 = src2*src3 +
+ * src1 (src1 is the destination); neg_mul negates the product (VFNM*), neg_add the addend
+ * (VFM*SUB). One rounding; a NaN result is the first NaN of multiplicand, multiplier,
+ * addend in the form's arithmetic order, quietened. */
+f32 f32_fma(f32 src1, f32 src2, f32 src3, int form, bool neg_mul, bool neg_add, sf_status *st);
+f64 f64_fma(f64 src1, f64 src2, f64 src3, int form, bool neg_mul, bool neg_add, sf_status *st);
+
 /* COMISS/UCOMISS (signaling = COMIS*: IE on any NaN; quiet = UCOMIS*: IE on SNaN only). */
 sf_cmp f32_compare(f32 a, f32 b, bool signaling, sf_status *st);
 sf_cmp f64_compare(f64 a, f64 b, bool signaling, sf_status *st);

@@ -188,9 +188,21 @@ static f80 trig(f80 abits, trig_kind kind, bool *out_of_range, sf_status *st)
     return xf_to_f80(r, st);
 }
 
-f80 f80_sin(f80 a, bool *out_of_range, sf_status *st) { return trig(a, TRIG_SIN, out_of_range, st); }
-f80 f80_cos(f80 a, bool *out_of_range, sf_status *st) { return trig(a, TRIG_COS, out_of_range, st); }
-f80 f80_tan(f80 a, bool *out_of_range, sf_status *st) { return trig(a, TRIG_TAN, out_of_range, st); }
+f80 f80_sin(f80 a, bool *out_of_range, sf_status *st)
+{
+    return trig(a, TRIG_SIN, out_of_range, st);
+}
+
+f80 f80_cos(f80 a, bool *out_of_range, sf_status *st)
+{
+    return trig(a, TRIG_COS, out_of_range, st);
+}
+
+f80 f80_tan(f80 a, bool *out_of_range, sf_status *st)
+{
+    return trig(a, TRIG_TAN, out_of_range, st);
+}
+
 
 /* pi * num / den, signed. */
 static f80 pi_fraction(bool sign, int num, int den, sf_status *st)

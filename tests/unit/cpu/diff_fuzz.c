@@ -15,7 +15,7 @@
 #define FUZZ_BUDGET 64u
 #define FUZZ_CALLS 16u        /* cpu_run calls per iteration (a halt restarts at a random RIP) */
 #define FUZZ_DEFAULT_ITERS 1000u
-#define FUZZ_INSNS_PER_ITER 100u /* instruction cap per mode: iterations x this (100k in CI) */
+#define FUZZ_INSNS_PER_ITER 70u /* instruction cap per mode: iterations x this (70k in CI) */
 /* Budget checks happen at block boundaries, so a run may retire a few more instructions than
  * asked; more than this means the budget is not honoured. */
 #define FUZZ_OVERSHOOT_MAX 256u
@@ -55,13 +55,21 @@ struct fuzz_stats {
     uint64_t runs, insns, stops[8], exits, max_over, max_exits_per_run;
 };
 
-static void fuzz_mode(bool long_mode)
+enum fuzz_mode { FUZZ_64, FUZZ_32, FUZZ_16 };
+
+static void fuzz_mode(enum fuzz_mode fm)
 {
-    const char *mode = long_mode ? "64-bit" : "32-bit";
+    static const char *const names[] = {"64-bit", "32-bit", "16-bit real-mode"};
+    const char *mode = names[fm];
+    bool long_mode = fm == FUZZ_64;
     struct diff_guest *g = calloc(1, sizeof(*g));
     cr_assert_not_null(g);
     cr_assert_eq(dg_init(g, long_mode), 0, "fuzz %s: guest setup failed", mode);
     g->hlt_continue = true;
+    g->real = fm == FUZZ_16;
+    /* Real mode runs the code at CS base + IP, within the first 64 KiB of the segment. */
+    gpa_t code_at = g->real ? (gpa_t)DG_REAL_CS << 4 : FUZZ_CODE;
+    uint64_t rip_base = g->real ? 0 : FUZZ_CODE;
     /* Descriptor tables, stubs and page tables, restored before each iteration. */
     enum { PRISTINE = 0x20000 };
     uint8_t *pristine = malloc(PRISTINE);
@@ -78,7 +86,7 @@ static void fuzz_mode(bool long_mode)
     uint64_t cap = (uint64_t)iters * FUZZ_INSNS_PER_ITER;
     unsigned it;
     for (it = 0; it < iters && st.insns < cap; it++) {
-        uint64_t r = seed ^ (long_mode ? 0x64ull << 56 : 0x32ull << 56) ^ (uint64_t)it * 0x9E3779B97F4A7C15ull;
+        uint64_t r = seed ^ ((uint64_t)(fm + 1) << 56) ^ (uint64_t)it * 0x9E3779B97F4A7C15ull;
         diff_rand(&r);
         if (trace) {
             printf("[fuzz] %s iteration %u seed=0x%" PRIx64 "\n", mode, it, seed);
@@ -86,17 +94,19 @@ static void fuzz_mode(bool long_mode)
         }
         physmem_write(&g->pm, 0, pristine, PRISTINE);
         fill_code(&r, code, FUZZ_CODE_LEN);
-        physmem_write(&g->pm, FUZZ_CODE, code, FUZZ_CODE_LEN);
+        physmem_write(&g->pm, code_at, code, FUZZ_CODE_LEN);
         uint64_t gpr[16];
         for (unsigned i = 0; i < 16; i++) {
             uint64_t v = diff_rand(&r);
             /* Half the registers point into RAM so memory operands mostly succeed. */
             gpr[i] = (v & 1) ? 0x100000u + (v >> 8) % 0x100000u : v;
+            if (g->real && (v & 2))
+                gpr[i] = (v >> 8) & 0xffff;
         }
-        gpr[REG_RSP] = FUZZ_STACK;
+        gpr[REG_RSP] = g->real ? 0x8000 : FUZZ_STACK;
         uint64_t rflags = 2 | (diff_rand(&r) & (DF_ARITH | DF_DF));
         g->sys_valid = false; /* the random code may have changed anything */
-        dg_load(g, gpr, rflags, FUZZ_CODE + diff_rand(&r) % 0x100);
+        dg_load(g, gpr, rflags, rip_base + diff_rand(&r) % 0x100);
         for (unsigned call = 0; call < FUZZ_CALLS; call++) {
             uint64_t before = cpu_icount(g->vp), exits_before = g->exits;
             enum cpu_stop stop = cpu_run(g->vp, FUZZ_BUDGET);
@@ -117,8 +127,15 @@ static void fuzz_mode(bool long_mode)
                 break;
             }
             if (cpu_is_halted(g->vp) || stop == CPU_STOP_HALT) {
-                cpu_set_halted(g->vp, false);
-                cpu_set_rip(g->vp, FUZZ_CODE + diff_rand(&r) % FUZZ_CODE_LEN);
+                uint64_t rip = rip_base + diff_rand(&r) % FUZZ_CODE_LEN;
+                if (g->real) {
+                    /* The exception stubs run with CS = 0: reload the real-mode segments. */
+                    g->sys_valid = false;
+                    dg_load(g, gpr, rflags, rip);
+                } else {
+                    cpu_set_halted(g->vp, false);
+                    cpu_set_rip(g->vp, rip);
+                }
             }
         }
     }
@@ -137,5 +154,6 @@ static void fuzz_mode(bool long_mode)
     free(g);
 }
 
-Test(cpu_fuzz, random_bytes_64bit, .timeout = 300) { fuzz_mode(true); }
-Test(cpu_fuzz, random_bytes_32bit, .timeout = 300) { fuzz_mode(false); }
+Test(cpu_fuzz, random_bytes_64bit, .timeout = 300) { fuzz_mode(FUZZ_64); }
+Test(cpu_fuzz, random_bytes_32bit, .timeout = 300) { fuzz_mode(FUZZ_32); }
+Test(cpu_fuzz, random_bytes_16bit_real, .timeout = 300) { fuzz_mode(FUZZ_16); }

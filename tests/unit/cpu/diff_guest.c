@@ -52,6 +52,8 @@ static void build_tables(struct diff_guest *g)
         put64(g, DG_IDT32 + v * 8, (h & 0xffff) | (uint64_t)DG_SEL_CODE32 << 16 |
                                         0x8Eull << 40 | ((h >> 16) & 0xffff) << 48);
         physmem_write_u(&g->pm, DG_STUBS + v, 0xF4, 1);
+        /* Real-mode interrupt vector table at 0: offset, segment 0. */
+        physmem_write_u(&g->pm, (gpa_t)v * 4, h & 0xffff, 4);
     }
 }
 
@@ -149,7 +151,7 @@ void dg_load(struct diff_guest *g, const uint64_t gpr[16], uint64_t rflags, uint
 {
     struct vcpu *vp = g->vp;
     cpu_set_halted(vp, false);
-    if (!g->sys_valid || g->sys_compat != g->compat)
+    if (!g->sys_valid || g->sys_compat != g->compat || g->sys_real != g->real)
         load_sys(g);
     for (unsigned r = 0; r < 16; r++)
         cpu_set_gpr(vp, r, gpr[r]);
@@ -168,6 +170,26 @@ static void load_sys(struct diff_guest *g)
     struct vcpu *vp = g->vp;
     g->sys_valid = true;
     g->sys_compat = g->compat;
+    g->sys_real = g->real;
+    if (g->real) {
+        /* Real mode: segment bases are selector * 16, 64 KiB limits (SDM Vol 3 20.1). */
+        cpu_set_cr(vp, 4, 0);
+        cpu_set_cr(vp, 3, 0);
+        cpu_set_efer(vp, 0);
+        cpu_set_cr(vp, 0, 0x10u); /* ET */
+        for (unsigned sg = 0; sg < SEG_LDTR; sg++) {
+            uint16_t sel = sg == SEG_CS ? DG_REAL_CS : 0;
+            struct seg d = {sel, (uint64_t)sel << 4, 0xffff, sg == SEG_CS ? 0x9Bu : 0x93u};
+            cpu_set_seg(vp, sg, &d);
+        }
+        cpu_set_dtr(vp, true, &(struct dtr){0, 0x3ff});
+        cpu_set_dtr(vp, false, &(struct dtr){DG_GDT, 0x1f});
+        struct seg ldtr = {0, 0, 0xffff, 0x82};
+        cpu_set_seg(vp, SEG_LDTR, &ldtr);
+        struct seg tr = {0, 0, 0xffff, 0x8B};
+        cpu_set_seg(vp, SEG_TR, &tr);
+        return;
+    }
     if (g->long_mode) {
         cpu_set_cr(vp, 4, 0x20 | 0x200 | 0x400);          /* PAE, OSFXSR, OSXMMEXCPT */
         cpu_set_cr(vp, 3, DG_PT_POOL);
@@ -221,7 +243,9 @@ void dg_run(struct diff_guest *g, uint64_t budget, unsigned max_calls, struct dg
     out->cr2 = cpu_get_cr(vp, 2);
     out->icount = cpu_icount(vp) - start;
     out->vector = -1;
-    if (out->halted && out->rip > DG_STUBS && out->rip <= DG_STUBS + 256)
+    struct seg cs;
+    cpu_get_seg(vp, SEG_CS, &cs);
+    if (out->halted && cs.base == 0 && out->rip > DG_STUBS && out->rip <= DG_STUBS + 256)
         out->vector = (int)(out->rip - DG_STUBS - 1);
     /* An exception taken in 64-bit mode at CPL 0 goes through a 64-bit gate to the same
      * code selector and leaves control registers and segments as dg_load set them; from

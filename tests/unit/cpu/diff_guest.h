@@ -17,6 +17,7 @@
 #define DG_SEL_CODE64 0x08
 #define DG_SEL_DATA 0x10
 #define DG_SEL_CODE32 0x18
+#define DG_REAL_CS 0x1000 /* real-mode code segment: base 0x10000 */
 
 struct diff_guest {
     struct physmem pm;
@@ -30,6 +31,8 @@ struct diff_guest {
     unsigned nmapped;
     uint64_t exits, hlt_exits;
     bool compat;       /* long mode with a 32-bit code segment (dg_load) */
+    bool real;         /* real mode, CS = DG_REAL_CS (dg_load; built with long_mode false) */
+    bool sys_real;
     bool hlt_continue;
     bool sys_valid;    /* control registers/segments as dg_load sets them (cleared by a fault) */
     bool sys_compat;   /* the compat value sys_valid refers to */ /* fuzzing: every exit, HLT included, returns EXIT_CONTINUE */

@@ -71,6 +71,7 @@ struct diff_ctx {
     uint8_t after[WIN_SIZE];
     uint64_t seed;
     unsigned dumps;
+    bool buf_low; /* the buffer lies below 4 GiB (32-bit addresses reach it) */
 };
 
 /* Edge values of an operand size, with random bits above it half of the time. */
@@ -140,6 +141,29 @@ static uint64_t gen_f64(uint64_t *r)
         return ((x >> 8) % 2000000) << 29 | ((x >> 60 & 1) ? 1ull << 63 : 0) |
                (uint64_t)(0x3f8 + ((x >> 32) & 0x1f)) << 52;
     return diff_rand(r);
+}
+
+/* 80-bit extended edge values: significand (explicit integer bit) and sign/exponent. */
+static uint64_t gen_f80_mant(uint64_t *r)
+{
+    static const uint64_t pool[] = {
+        0x8000000000000000ull, 0xC000000000000000ull, 0x8000000000000001ull,
+        0xFFFFFFFFFFFFFFFFull, 0x0000000000000001ull, 0x4000000000000000ull, 0,
+        0xAAAAAAAAAAAAAAABull, 0x8000000000000800ull, 0x80000000000007FFull,
+    };
+    uint64_t x = diff_rand(r);
+    if (x & 1)
+        return pool[(x >> 8) % ARRAY_SIZE(pool)];
+    return diff_rand(r) | 0x8000000000000000ull;
+}
+
+static uint64_t gen_f80_se(uint64_t *r)
+{
+    static const uint16_t pool[] = {0, 1, 0x3FFF, 0x3FFE, 0x4000, 0x403E, 0x403F, 0x7FFE, 0x7FFF,
+                                    0x3FBF, 0x3C00, 0x43FF};
+    uint64_t x = diff_rand(r);
+    uint64_t e = (x & 1) ? pool[(x >> 8) % ARRAY_SIZE(pool)] : 0x3FFF + ((x >> 8) % 128) - 64;
+    return e | ((x >> 40) & 1) << 15;
 }
 
 /* 16 bytes of XMM register or memory content for a form's lane type. */
@@ -234,9 +258,9 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     memset(c, 0, sizeof(*c));
     c->size = size;
     bool vex = f->enc >= E_VEX_RVM;
-    bool modrm = f->enc != E_NONE && f->enc != E_OPREG;
+    bool modrm = f->enc != E_NONE && f->enc != E_OPREG && f->enc != E_SEQ;
     c->mem = modrm && (f->mem == M_MEM || (f->mem == M_BOTH && (diff_rand(r) & 1)));
-    bool rex = !f->compat && (vex || size == 8 || (diff_rand(r) & 1));
+    bool rex = !f->compat && f->enc != E_SEQ && (vex || size == 8 || (diff_rand(r) & 1));
     bool byte_reg = size == 1 && !vex;
     bool byte_rm = byte_reg || f->byte_rm;
 
@@ -333,7 +357,9 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         /* A quarter of the simple cases use RIP-relative (64-bit) or absolute disp32
          * (32-bit) addressing: mod 00, r/m 101; the displacement is fixed up once the
          * instruction length is known. */
-        riprel = index == 99 && !f->fault && diff_rand(r) % 4 == 0;
+        int64_t reach = (int64_t)(addr - (x->insn_va + 32));
+        bool rip_ok = f->compat ? addr < 0x100000000ull : reach == (int32_t)reach;
+        riprel = index == 99 && !f->fault && rip_ok && diff_rand(r) % 4 == 0;
         if (riprel) {
             has_sib = false;
             disp_len = 4;
@@ -408,6 +434,26 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     case G_XLAT:
         c->gpr[R_RBX] = x->buf_va + MEM_LO + diff_rand(r) % 0x200;
         break;
+    case G_X87: {
+        uint64_t at = MEM_LO + (diff_rand(r) % 0x100 & ~15ull);
+        c->gpr[R_RBX] = x->buf_va + at;
+        for (unsigned i = 0; i < 0x40; i += 8)
+            put_le(x->buf + at + i, diff_rand(r), 8);
+        for (unsigned k = 0; k < 2; k++) {
+            uint8_t *o = x->buf + at + 0x10 * k;
+            if (f->lanes == L_F80) {
+                put_le(o, gen_f80_mant(r), 8);
+                put_le(o + 8, gen_f80_se(r), 2);
+            } else if (f->lanes == L_F32) {
+                put_le(o, gen_f32(r), 4);
+            } else if (f->lanes == L_F64) {
+                put_le(o, gen_f64(r), 8);
+            } else {
+                put_le(o, gen_value(r, 8), 8);
+            }
+        }
+        break;
+    }
     case G_CMPXCHG:
         if (diff_rand(r) & 1) {
             uint64_t d = operand_value(c, x, c->mem, rm, byte_rm, rex, addr, size);
@@ -505,7 +551,8 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
         static const uint8_t segs[4] = {0x26, 0x2E, 0x36, 0x3E};
         if (c->mem && !f->compat && (diff_rand(r) & 7) == 0)
             p[n++] = segs[diff_rand(r) & 3];
-        if ((c->mem || f->gen == G_STRING) && !f->compat && !f->fault && (diff_rand(r) & 7) == 0)
+        if ((c->mem || f->gen == G_STRING) && !f->compat && !f->fault && x->buf_low &&
+            (diff_rand(r) & 7) == 0)
             p[n++] = 0x67;
         if (size == 2)
             p[n++] = 0x66;
@@ -539,6 +586,12 @@ static void build_case(struct diff_ctx *x, const struct diff_form *f, unsigned s
     n += imm_len;
     c->len = n;
     c->insn_len = n;
+    if (f->enc == E_SEQ) {
+        memcpy(c->code, f->seq, f->seq_len);
+        c->len = c->insn_len = f->seq_len;
+        c->op_pos = 0;
+        return;
+    }
     if (riprel) {
         uint64_t d = f->compat ? addr : addr - (x->insn_va + n);
         put_le(p + disp_at, d, 4);
@@ -599,11 +652,22 @@ static void report_mismatch(struct diff_ctx *x, const char *family, const struct
     printf("    bytes:");
     for (unsigned i = 0; i < c->len; i++)
         printf(" %02x", c->code[i]);
-    ZydisDisassembledInstruction dis;
-    bool ok = ZYAN_SUCCESS(ZydisDisassembleIntel(f->compat ? ZYDIS_MACHINE_MODE_LONG_COMPAT_32
-                                                            : ZYDIS_MACHINE_MODE_LONG_64,
-                                                 x->insn_va, c->code, c->len, &dis));
-    printf("   = %s%s   at rip=%016" PRIx64 " (then f4)\n", ok ? dis.text : "?",
+    /* Disassemble the instruction (every one of an E_SEQ sequence). */
+    printf("   =");
+    for (unsigned at = 0; at < c->insn_len;) {
+        ZydisDisassembledInstruction dis;
+        if (!ZYAN_SUCCESS(ZydisDisassembleIntel(f->compat ? ZYDIS_MACHINE_MODE_LONG_COMPAT_32
+                                                          : ZYDIS_MACHINE_MODE_LONG_64,
+                                                x->insn_va + at, c->code + at, c->len - at, &dis))) {
+            printf(" ?");
+            break;
+        }
+        printf("%s %s", at ? ";" : "", dis.text);
+        at += dis.info.length;
+        if (f->enc != E_SEQ)
+            break;
+    }
+    printf("%s   at rip=%016" PRIx64 " (then f4)\n",
            c->len > c->insn_len ? " + SETcc of each defined flag (OF CF ZF SF PF) into r11b..r15b" : "",
            x->insn_va);
     dump_regs("input", c->gpr, c->rflags);
@@ -726,7 +790,7 @@ static bool run_case(struct diff_ctx *x, const char *family, const struct diff_f
     struct diff_case c;
     build_case(x, f, size, &r, &c);
     unsigned si = size_idx(size);
-    if (!f->compat && idx % 4 == 3)
+    if (!f->compat && f->enc != E_SEQ && idx % 4 == 3)
         append_setcc(f, &c);
 
     win_save(x, x->before);
@@ -859,6 +923,7 @@ unsigned diff_run_family(const char *family, const struct diff_form *forms, unsi
     }
     x->buf = native_exec_data(x->nx);
     x->buf_va = (uint64_t)(uintptr_t)x->buf;
+    x->buf_low = x->buf_va + BUF_SIZE <= 0x100000000ull;
     x->insn_va64 = native_exec_insn_va(x->nx);
     x->insn_va32 = native_exec_insn_va32(x->nx);
     x->buf_gpa = dg_map_va(&x->g, x->buf_va);

@@ -1,5 +1,13 @@
 /* Differential-test harness: instruction-form tables, the encoder and case generator, and the
- * runner that executes each case natively and in hvemu and compares the results. */
+ * runner that executes each case natively and in hvemu and compares the results.
+ *
+ * Run: test_cpu --filter 'cpu_diff/@(alu|sse_fp)' or --filter 'cpu_fuzz/random_bytes_64bit'. Knobs:
+ *   HVEMU_DIFF_SEED=n     seed (default fixed); every mismatch line names seed and case
+ *   HVEMU_DIFF_CASES=n    cases per form and operand size (default 300)
+ *   HVEMU_DIFF_FORM=text  only forms whose name contains text
+ *   HVEMU_DIFF_VERBOSE=1  print every mismatch, not the first three per form
+ *   HVEMU_FUZZ_ITERS=n    fuzz iterations per mode (default 1000, capped at 70 insns each)
+ *   HVEMU_FUZZ_TRACE=1    print each fuzz iteration before running it (to find a hang) */
 #ifndef HVEMU_TEST_DIFF_HARNESS_H
 #define HVEMU_TEST_DIFF_HARNESS_H
 
@@ -16,6 +24,7 @@ enum diff_enc {
     E_RM_EXT,  /* ModRM with /digit in reg: r/m only */
     E_NONE,    /* opcode only (implicit operands) */
     E_OPREG,   /* register in the opcode's low three bits */
+    E_SEQ,     /* a fixed byte sequence (diff_form.seq), operands in memory at RBX */
     E_VEX_RVM, /* VEX: reg = dest, vvvv = src1, r/m = src2 (ANDN, PDEP, PEXT, MULX) */
     E_VEX_RMV, /* VEX: reg = dest, r/m = src1, vvvv = src2 (BEXTR, BZHI, SARX/SHLX/SHRX) */
     E_VEX_VM,  /* VEX: vvvv = dest, r/m = src, reg = /digit (BLSI, BLSR, BLSMSK) */
@@ -41,6 +50,7 @@ enum diff_gen {
     G_STACK,   /* random stack contents (POPF-safe top), RBP near RSP for LEAVE */
     G_CMPXCHG8, /* rDX:rAX often equal to memory; 16-byte aligned three times in four */
     G_XLAT,    /* RBX points into the buffer */
+    G_X87,     /* RBX -> operands A at +0, B at +0x10 (by lanes), results at +0x20, +0x30 */
 };
 
 /* Flag rules on top of the static undefined mask (SDM per-instruction "Flags Affected"). */
@@ -55,7 +65,8 @@ enum diff_fr {
 enum diff_cnt { C_NONE, C_CL, C_IMM, C_ONE }; /* where a shift count comes from */
 enum diff_fault { FAULT_NONE, FAULT_NONCANON, FAULT_UNMAPPED };
 enum { XR = 1, XM = 2 };
-enum diff_lanes { L_INT, L_F32, L_F64 }; /* edge integers, or float/double edge values */
+/* Edge integers, float/double edge values, or 80-bit extended edge values (x87). */
+enum diff_lanes { L_INT, L_F32, L_F64, L_F80 };
 
 /* RFLAGS bits compared. */
 #define DF_CF 0x001u
@@ -89,6 +100,8 @@ struct diff_form {
     uint8_t xmm;     /* XR: ModRM.reg names an XMM register; XM: so does a register r/m */
     uint8_t lanes;   /* enum diff_lanes: how XMM registers and 16-byte memory are filled */
     uint8_t align16; /* memory operand 16-byte aligned three times in four (#GP otherwise) */
+    uint8_t seq_len; /* E_SEQ */
+    const uint8_t *seq;
     uint16_t undef;  /* flags the SDM leaves undefined */
 };
 

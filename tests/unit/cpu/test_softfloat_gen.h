@@ -74,10 +74,18 @@ static const uint64_t sfgen_special64[] = { 0, 0x7FF0000000000000ull, 0x7FF80000
                                             0x3FF0000000000000ull, 0x43E0000000000000ull,
                                             0x41E0000000000000ull, 0x3FE0000000000000ull };
 static const f80 sfgen_special80[] = {
-    { 0, 0 }, { 0x8000000000000000ull, 0x7FFF }, { 0xC000000000000000ull, 0x7FFF },
-    { 0xA000000000000000ull, 0x7FFF }, { 1, 0 }, { 0x7FFFFFFFFFFFFFFFull, 0 },
-    { 0x8000000000000000ull, 1 }, { UINT64_MAX, 0x7FFE }, { 0x8000000000000000ull, 0x3FFF },
-    { 0x8000000000000000ull, 0 }, { 0x8000000000000000ull, 0x403E }, { 0xFFFFFFFFFFFFFFFFull, 0x3FFE },
+    { 0, 0 },
+    { 0x8000000000000000ull, 0x7FFF },
+    { 0xC000000000000000ull, 0x7FFF },
+    { 0xA000000000000000ull, 0x7FFF },
+    { 1, 0 },
+    { 0x7FFFFFFFFFFFFFFFull, 0 },
+    { 0x8000000000000000ull, 1 },
+    { UINT64_MAX, 0x7FFE },
+    { 0x8000000000000000ull, 0x3FFF },
+    { 0x8000000000000000ull, 0 },
+    { 0x8000000000000000ull, 0x403E },
+    { 0xFFFFFFFFFFFFFFFFull, 0x3FFE },
 };
 
 static inline f32 sfgen_f32(sfgen *g)
@@ -138,13 +146,34 @@ typedef struct x87_res {
 } x87_res;
 
 /* ---- soft side of every SSE op: same signature as the host wrappers ---- */
-static inline uint64_t s_addss(uint64_t a, uint64_t b, sf_status *st) { return f32_add((f32)a, (f32)b, st); }
-static inline uint64_t s_subss(uint64_t a, uint64_t b, sf_status *st) { return f32_sub((f32)a, (f32)b, st); }
-static inline uint64_t s_mulss(uint64_t a, uint64_t b, sf_status *st) { return f32_mul((f32)a, (f32)b, st); }
-static inline uint64_t s_divss(uint64_t a, uint64_t b, sf_status *st) { return f32_div((f32)a, (f32)b, st); }
-static inline uint64_t s_sqrtss(uint64_t a, uint64_t b, sf_status *st) { return f32_sqrt((f32)b, st); }
-static inline uint64_t s_minss(uint64_t a, uint64_t b, sf_status *st) { return f32_min((f32)a, (f32)b, st); }
-static inline uint64_t s_maxss(uint64_t a, uint64_t b, sf_status *st) { return f32_max((f32)a, (f32)b, st); }
+static inline uint64_t s_addss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_add((f32)a, (f32)b, st);
+}
+static inline uint64_t s_subss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_sub((f32)a, (f32)b, st);
+}
+static inline uint64_t s_mulss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_mul((f32)a, (f32)b, st);
+}
+static inline uint64_t s_divss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_div((f32)a, (f32)b, st);
+}
+static inline uint64_t s_sqrtss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_sqrt((f32)b, st);
+}
+static inline uint64_t s_minss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_min((f32)a, (f32)b, st);
+}
+static inline uint64_t s_maxss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_max((f32)a, (f32)b, st);
+}
 static inline uint64_t s_addsd(uint64_t a, uint64_t b, sf_status *st) { return f64_add(a, b, st); }
 static inline uint64_t s_subsd(uint64_t a, uint64_t b, sf_status *st) { return f64_sub(a, b, st); }
 static inline uint64_t s_mulsd(uint64_t a, uint64_t b, sf_status *st) { return f64_mul(a, b, st); }
@@ -152,14 +181,35 @@ static inline uint64_t s_divsd(uint64_t a, uint64_t b, sf_status *st) { return f
 static inline uint64_t s_sqrtsd(uint64_t a, uint64_t b, sf_status *st) { return f64_sqrt(b, st); }
 static inline uint64_t s_minsd(uint64_t a, uint64_t b, sf_status *st) { return f64_min(a, b, st); }
 static inline uint64_t s_maxsd(uint64_t a, uint64_t b, sf_status *st) { return f64_max(a, b, st); }
-static inline uint64_t s_cvtss2sd(uint64_t a, uint64_t b, sf_status *st) { return f32_to_f64((f32)a, st); }
-static inline uint64_t s_cvtsd2ss(uint64_t a, uint64_t b, sf_status *st) { return f64_to_f32(a, st); }
-static inline uint64_t s_cvtsi2ss32(uint64_t a, uint64_t b, sf_status *st) { return i32_to_f32((int32_t)a, st); }
-static inline uint64_t s_cvtsi2ss64(uint64_t a, uint64_t b, sf_status *st) { return i64_to_f32((int64_t)a, st); }
-static inline uint64_t s_cvtsi2sd32(uint64_t a, uint64_t b, sf_status *st) { return i32_to_f64((int32_t)a, st); }
-static inline uint64_t s_cvtsi2sd64(uint64_t a, uint64_t b, sf_status *st) { return i64_to_f64((int64_t)a, st); }
-#define S_F2I(name, call) \
-    static inline uint64_t s_##name(uint64_t a, uint64_t b, sf_status *st) { return (uint64_t)(int64_t)(call); }
+static inline uint64_t s_cvtss2sd(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_to_f64((f32)a, st);
+}
+static inline uint64_t s_cvtsd2ss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f64_to_f32(a, st);
+}
+static inline uint64_t s_cvtsi2ss32(uint64_t a, uint64_t b, sf_status *st)
+{
+    return i32_to_f32((int32_t)a, st);
+}
+static inline uint64_t s_cvtsi2ss64(uint64_t a, uint64_t b, sf_status *st)
+{
+    return i64_to_f32((int64_t)a, st);
+}
+static inline uint64_t s_cvtsi2sd32(uint64_t a, uint64_t b, sf_status *st)
+{
+    return i32_to_f64((int32_t)a, st);
+}
+static inline uint64_t s_cvtsi2sd64(uint64_t a, uint64_t b, sf_status *st)
+{
+    return i64_to_f64((int64_t)a, st);
+}
+#define S_F2I(name, call)                                                                          \
+    static inline uint64_t s_##name(uint64_t a, uint64_t b, sf_status *st)                         \
+    {                                                                                              \
+        return (uint64_t)(int64_t)(call);                                                          \
+    }
 S_F2I(cvtss2si32, f32_to_i32((f32)a, false, st))
 S_F2I(cvtss2si64, f32_to_i64((f32)a, false, st))
 S_F2I(cvttss2si32, f32_to_i32((f32)a, true, st))
@@ -168,12 +218,30 @@ S_F2I(cvtsd2si32, f64_to_i32(a, false, st))
 S_F2I(cvtsd2si64, f64_to_i64(a, false, st))
 S_F2I(cvttsd2si32, f64_to_i32(a, true, st))
 S_F2I(cvttsd2si64, f64_to_i64(a, true, st))
-static inline uint64_t s_comiss(uint64_t a, uint64_t b, sf_status *st) { return f32_compare((f32)a, (f32)b, true, st); }
-static inline uint64_t s_ucomiss(uint64_t a, uint64_t b, sf_status *st) { return f32_compare((f32)a, (f32)b, false, st); }
-static inline uint64_t s_comisd(uint64_t a, uint64_t b, sf_status *st) { return f64_compare(a, b, true, st); }
-static inline uint64_t s_ucomisd(uint64_t a, uint64_t b, sf_status *st) { return f64_compare(a, b, false, st); }
-static inline uint64_t s_roundss(uint64_t a, uint64_t b, sf_status *st) { return f32_round_int((f32)a, (uint8_t)(b & 15), st); }
-static inline uint64_t s_roundsd(uint64_t a, uint64_t b, sf_status *st) { return f64_round_int(a, (uint8_t)(b & 15), st); }
+static inline uint64_t s_comiss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_compare((f32)a, (f32)b, true, st);
+}
+static inline uint64_t s_ucomiss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_compare((f32)a, (f32)b, false, st);
+}
+static inline uint64_t s_comisd(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f64_compare(a, b, true, st);
+}
+static inline uint64_t s_ucomisd(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f64_compare(a, b, false, st);
+}
+static inline uint64_t s_roundss(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f32_round_int((f32)a, (uint8_t)(b & 15), st);
+}
+static inline uint64_t s_roundsd(uint64_t a, uint64_t b, sf_status *st)
+{
+    return f64_round_int(a, (uint8_t)(b & 15), st);
+}
 
 /* ---- soft side of every x87 op ---- */
 static inline void s_fadd(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_add(a, b, st); }
@@ -181,8 +249,14 @@ static inline void s_fsub(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f
 static inline void s_fmul(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_mul(a, b, st); }
 static inline void s_fdiv(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_div(a, b, st); }
 static inline void s_fsqrt(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_sqrt(a, st); }
-static inline void s_frndint(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_round_int(a, st); }
-static inline void s_fscale(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_fscale(a, b, st); }
+static inline void s_frndint(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_round_int(a, st);
+}
+static inline void s_fscale(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_fscale(a, b, st);
+}
 static inline void s_fprem(f80 a, f80 b, sf_status *st, x87_res *o)
 {
     o->r[0] = f80_fprem(a, b, false, &o->sw, st);
@@ -196,15 +270,44 @@ static inline uint16_t cmp_cc(sf_cmp c)
     static const uint16_t cc[] = { FSW_C0, FSW_C3, 0, FSW_C0 | FSW_C2 | FSW_C3 };
     return cc[c];
 }
-static inline void s_fcom(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = a; o->sw = cmp_cc(f80_compare(a, b, true, st)); }
-static inline void s_fucom(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = a; o->sw = cmp_cc(f80_compare(a, b, false, st)); }
-static inline void s_fxtract(f80 a, f80 b, sf_status *st, x87_res *o) { f80_fxtract(a, &o->r[1], &o->r[0], st); }
-static inline void s_fist16(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = (uint64_t)(int64_t)f80_to_i16(a, false, st); }
-static inline void s_fist32(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = (uint64_t)(int64_t)f80_to_i32(a, false, st); }
-static inline void s_fist64(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = (uint64_t)f80_to_i64(a, false, st); }
-static inline void s_fisttp16(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = (uint64_t)(int64_t)f80_to_i16(a, true, st); }
-static inline void s_fisttp32(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = (uint64_t)(int64_t)f80_to_i32(a, true, st); }
-static inline void s_fisttp64(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = (uint64_t)f80_to_i64(a, true, st); }
+static inline void s_fcom(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = a;
+    o->sw = cmp_cc(f80_compare(a, b, true, st));
+}
+static inline void s_fucom(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = a;
+    o->sw = cmp_cc(f80_compare(a, b, false, st));
+}
+static inline void s_fxtract(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    f80_fxtract(a, &o->r[1], &o->r[0], st);
+}
+static inline void s_fist16(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->i = (uint64_t)(int64_t)f80_to_i16(a, false, st);
+}
+static inline void s_fist32(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->i = (uint64_t)(int64_t)f80_to_i32(a, false, st);
+}
+static inline void s_fist64(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->i = (uint64_t)f80_to_i64(a, false, st);
+}
+static inline void s_fisttp16(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->i = (uint64_t)(int64_t)f80_to_i16(a, true, st);
+}
+static inline void s_fisttp32(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->i = (uint64_t)(int64_t)f80_to_i32(a, true, st);
+}
+static inline void s_fisttp64(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->i = (uint64_t)f80_to_i64(a, true, st);
+}
 static inline void s_fst32(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = f80_to_f32(a, st); }
 static inline void s_fst64(f80 a, f80 b, sf_status *st, x87_res *o) { o->i = f80_to_f64(a, st); }
 #define S_MEM(name, op, bits)                                                                     \
@@ -248,15 +351,42 @@ static inline void s_fbld(f80 a, f80 b, sf_status *st, x87_res *o)
     memcpy(v + 8, &a.sign_exp, 2);
     o->r[0] = bcd_to_f80(v);
 }
-static inline void s_fld1(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_ONE, st); }
-static inline void s_fldl2t(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_L2T, st); }
-static inline void s_fldl2e(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_L2E, st); }
-static inline void s_fldpi(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_PI, st); }
-static inline void s_fldlg2(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_LG2, st); }
-static inline void s_fldln2(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_LN2, st); }
-static inline void s_fldz(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_load_const(SF_CONST_ZERO, st); }
-static inline void s_fld32(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f32_to_f80((f32)a.mant, st); }
-static inline void s_fld64(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f64_to_f80(a.mant, st); }
+static inline void s_fld1(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_load_const(SF_CONST_ONE, st);
+}
+static inline void s_fldl2t(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_load_const(SF_CONST_L2T, st);
+}
+static inline void s_fldl2e(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_load_const(SF_CONST_L2E, st);
+}
+static inline void s_fldpi(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_load_const(SF_CONST_PI, st);
+}
+static inline void s_fldlg2(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_load_const(SF_CONST_LG2, st);
+}
+static inline void s_fldln2(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_load_const(SF_CONST_LN2, st);
+}
+static inline void s_fldz(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_load_const(SF_CONST_ZERO, st);
+}
+static inline void s_fld32(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f32_to_f80((f32)a.mant, st);
+}
+static inline void s_fld64(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f64_to_f80(a.mant, st);
+}
 
 /* Transcendentals: FSIN/FCOS/FPTAN report C2 (operand out of range) in sw. */
 static inline void s_fsin(f80 a, f80 b, sf_status *st, x87_res *o)
@@ -278,8 +408,17 @@ static inline void s_fptan(f80 a, f80 b, sf_status *st, x87_res *o)
     o->sw = oor ? FSW_C2 : 0;
 }
 static inline void s_f2xm1(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_f2xm1(a, st); }
-static inline void s_fpatan(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_atan2(b, a, st); }
-static inline void s_fyl2x(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_fyl2x(a, b, st); }
-static inline void s_fyl2xp1(f80 a, f80 b, sf_status *st, x87_res *o) { o->r[0] = f80_fyl2xp1(a, b, st); }
+static inline void s_fpatan(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_atan2(b, a, st);
+}
+static inline void s_fyl2x(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_fyl2x(a, b, st);
+}
+static inline void s_fyl2xp1(f80 a, f80 b, sf_status *st, x87_res *o)
+{
+    o->r[0] = f80_fyl2xp1(a, b, st);
+}
 
 #endif

@@ -124,9 +124,11 @@ Test(softfloat_host_trans, error_bound)
                 op->soft(a, b, &st, &got);
                 n++;
                 /* C2 reports FSIN/FCOS/FPTAN range; the other ops leave it undefined. */
-                uint16_t wflags = want.sw & (SF_ALL_EXC | (op->a_max_exp > 64 && k < 3 ? FSW_C2 : 0));
+                uint16_t wflags =
+                    want.sw & (SF_ALL_EXC | (op->a_max_exp > 64 && k < 3 ? FSW_C2 : 0));
                 uint16_t gflags = (uint16_t)(got.sw | st.flags);
-                bool same = want.r[0].mant == got.r[0].mant && want.r[0].sign_exp == got.r[0].sign_exp;
+                bool same =
+                    want.r[0].mant == got.r[0].mant && want.r[0].sign_exp == got.r[0].sign_exp;
                 uint64_t d = same ? 0 : ulp_distance(want.r[0], got.r[0]);
                 bool ok;
                 if (same) {

@@ -17,15 +17,16 @@ typedef void (*x87_soft_fn)(f80 a, f80 b, sf_status *st, x87_res *out);
 #define X87_PRE "fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\tfldt %[b]\n\tfldt %[a]\n\t"
 #define X87_CLOBBER "st", "st(1)", "st(2)", "memory"
 
-#define HOST_X87(name, insn)                                                                      \
-    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)               \
-    {                                                                                           \
-        uint16_t sv;                                                                            \
-        __asm__ volatile(X87_PRE insn "\n\tfnstsw %[sw]\n\tfnclex\n\tfstpt %[r0]\n\tfstp %%st(0)\n\t" \
-                                      "fldcw %[sv]"                                             \
-                         : [r0] "=m"(o->r[0]), [sw] "=m"(o->sw), [sv] "+m"(sv)                  \
-                         : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw)                               \
-                         : X87_CLOBBER);                                                        \
+#define HOST_X87(name, insn)                                                                       \
+    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)                   \
+    {                                                                                              \
+        uint16_t sv;                                                                               \
+        __asm__ volatile(X87_PRE insn                                                              \
+                         "\n\tfnstsw %[sw]\n\tfnclex\n\tfstpt %[r0]\n\tfstp %%st(0)\n\t"           \
+                         "fldcw %[sv]"                                                             \
+                         : [r0] "=m"(o->r[0]), [sw] "=m"(o->sw), [sv] "+m"(sv)                     \
+                         : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw)                                  \
+                         : X87_CLOBBER);                                                           \
     }
 HOST_X87(fadd, "fadd %%st(1), %%st")
 HOST_X87(fsub, "fsub %%st(1), %%st")
@@ -50,16 +51,17 @@ static void host_fxtract(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)
 }
 
 /* Integer stores: the popped integer lands in o->i, ST1 (b) is popped afterwards. */
-#define HOST_FIST(name, T, insn)                                                                  \
-    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)               \
-    {                                                                                           \
-        uint16_t sv;                                                                            \
-        T v;                                                                                    \
-        __asm__ volatile(X87_PRE insn " %[v]\n\tfnstsw %[sw]\n\tfnclex\n\tfstp %%st(0)\n\tfldcw %[sv]"    \
-                         : [v] "=m"(v), [sw] "=m"(o->sw), [sv] "+m"(sv)                         \
-                         : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw)                               \
-                         : X87_CLOBBER);                                                        \
-        o->i = (uint64_t)(int64_t)v;                                                            \
+#define HOST_FIST(name, T, insn)                                                                   \
+    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)                   \
+    {                                                                                              \
+        uint16_t sv;                                                                               \
+        T v;                                                                                       \
+        __asm__ volatile(X87_PRE insn                                                              \
+                         " %[v]\n\tfnstsw %[sw]\n\tfnclex\n\tfstp %%st(0)\n\tfldcw %[sv]"          \
+                         : [v] "=m"(v), [sw] "=m"(o->sw), [sv] "+m"(sv)                            \
+                         : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw)                                  \
+                         : X87_CLOBBER);                                                           \
+        o->i = (uint64_t)(int64_t)v;                                                               \
     }
 HOST_FIST(fist16, int16_t, "fistps")
 HOST_FIST(fist32, int32_t, "fistpl")
@@ -69,33 +71,34 @@ HOST_FIST(fisttp32, int32_t, "fisttpl")
 HOST_FIST(fisttp64, int64_t, "fisttpll")
 
 /* Stores to f32/f64 memory: rounding to the memory format. */
-#define HOST_FST(name, T, insn)                                                                   \
-    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)               \
-    {                                                                                           \
-        uint16_t sv;                                                                            \
-        T v;                                                                                    \
-        __asm__ volatile(X87_PRE insn " %[v]\n\tfnstsw %[sw]\n\tfnclex\n\tfstp %%st(0)\n\tfldcw %[sv]"    \
-                         : [v] "=m"(v), [sw] "=m"(o->sw), [sv] "+m"(sv)                         \
-                         : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw)                               \
-                         : X87_CLOBBER);                                                        \
-        o->i = 0;                                                                               \
-        memcpy(&o->i, &v, sizeof v);                                                            \
+#define HOST_FST(name, T, insn)                                                                    \
+    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)                   \
+    {                                                                                              \
+        uint16_t sv;                                                                               \
+        T v;                                                                                       \
+        __asm__ volatile(X87_PRE insn                                                              \
+                         " %[v]\n\tfnstsw %[sw]\n\tfnclex\n\tfstp %%st(0)\n\tfldcw %[sv]"          \
+                         : [v] "=m"(v), [sw] "=m"(o->sw), [sv] "+m"(sv)                            \
+                         : [a] "m"(*a), [b] "m"(*b), [cw] "m"(cw)                                  \
+                         : X87_CLOBBER);                                                           \
+        o->i = 0;                                                                                  \
+        memcpy(&o->i, &v, sizeof v);                                                               \
     }
 HOST_FST(fst32, uint32_t, "fstps")
 HOST_FST(fst64, uint64_t, "fstpl")
 
 /* Loads from f32/f64 memory: a.mant holds the memory operand. */
-#define HOST_FLD(name, T, insn)                                                                   \
-    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)               \
-    {                                                                                           \
-        uint16_t sv;                                                                            \
-        T v = (T)a->mant;                                                                       \
-        (void)b;                                                                                \
-        __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t" insn " %[v]\n\t"           \
-                         "fnstsw %[sw]\n\tfnclex\n\tfstpt %[r0]\n\tfldcw %[sv]"                           \
-                         : [r0] "=m"(o->r[0]), [sw] "=m"(o->sw), [sv] "+m"(sv)                  \
-                         : [v] "m"(v), [cw] "m"(cw)                                             \
-                         : X87_CLOBBER);                                                        \
+#define HOST_FLD(name, T, insn)                                                                    \
+    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)                   \
+    {                                                                                              \
+        uint16_t sv;                                                                               \
+        T v = (T)a->mant;                                                                          \
+        (void)b;                                                                                   \
+        __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t" insn " %[v]\n\t"              \
+                         "fnstsw %[sw]\n\tfnclex\n\tfstpt %[r0]\n\tfldcw %[sv]"                    \
+                         : [r0] "=m"(o->r[0]), [sw] "=m"(o->sw), [sv] "+m"(sv)                     \
+                         : [v] "m"(v), [cw] "m"(cw)                                                \
+                         : X87_CLOBBER);                                                           \
     }
 /* Arithmetic with a memory operand: ST0 = a, the f32/f64 operand in b.mant. */
 #define HOST_MEM(name, T, insn)                                                                   \
@@ -154,17 +157,17 @@ static void host_fbld(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)
 }
 
 /* Constant loads: rounding control applies, operands unused. */
-#define HOST_FLDC(name, insn)                                                                     \
-    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)               \
-    {                                                                                           \
-        uint16_t sv;                                                                            \
-        (void)a;                                                                                \
-        (void)b;                                                                                \
-        __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t" insn "\n\t"              \
-                         "fnstsw %[sw]\n\tfnclex\n\tfstpt %[r0]\n\tfldcw %[sv]"                           \
-                         : [r0] "=m"(o->r[0]), [sw] "=m"(o->sw), [sv] "+m"(sv)                  \
-                         : [cw] "m"(cw)                                                         \
-                         : X87_CLOBBER);                                                        \
+#define HOST_FLDC(name, insn)                                                                      \
+    static void host_##name(const f80 *a, const f80 *b, uint16_t cw, x87_res *o)                   \
+    {                                                                                              \
+        uint16_t sv;                                                                               \
+        (void)a;                                                                                   \
+        (void)b;                                                                                   \
+        __asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t" insn "\n\t"                   \
+                         "fnstsw %[sw]\n\tfnclex\n\tfstpt %[r0]\n\tfldcw %[sv]"                    \
+                         : [r0] "=m"(o->r[0]), [sw] "=m"(o->sw), [sv] "+m"(sv)                     \
+                         : [cw] "m"(cw)                                                            \
+                         : X87_CLOBBER);                                                           \
     }
 HOST_FLDC(fld1, "fld1")
 HOST_FLDC(fldl2t, "fldl2t")
@@ -238,25 +241,51 @@ typedef struct x87_op {
 #define UNMASK_fdivr_m64 true
 #define UNMASK_fcom_m64 true
 static const x87_op x87_ops[] = {
-    OP(fadd, 'N', FSW_C1, true),    OP(fsub, 'N', FSW_C1, true),      OP(fmul, 'G', FSW_C1, true),
-    OP(fdiv, 'G', FSW_C1, true),    OP(fsqrt, 'G', FSW_C1, true),     OP(frndint, 'I', FSW_C1, false),
-    OP(fscale, 'S', FSW_C1, false), OP(fprem, 'P', FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3, false),
+    OP(fadd, 'N', FSW_C1, true),
+    OP(fsub, 'N', FSW_C1, true),
+    OP(fmul, 'G', FSW_C1, true),
+    OP(fdiv, 'G', FSW_C1, true),
+    OP(fsqrt, 'G', FSW_C1, true),
+    OP(frndint, 'I', FSW_C1, false),
+    OP(fscale, 'S', FSW_C1, false),
+    OP(fprem, 'P', FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3, false),
     OP(fprem1, 'P', FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3, false),
     OP(fcom, 'N', FSW_C0 | FSW_C2 | FSW_C3, false),
     OP(fucom, 'N', FSW_C0 | FSW_C2 | FSW_C3, false),
-    OP(fxtract, 'G', 0, false),     OP(fist16, 'I', FSW_C1, false),   OP(fist32, 'I', FSW_C1, false),
-    OP(fist64, 'I', FSW_C1, false), OP(fisttp16, 'I', 0, false),      OP(fisttp32, 'I', 0, false),
-    OP(fisttp64, 'I', 0, false),    OP(fst32, 'R', FSW_C1, false),    OP(fst64, 'R', FSW_C1, false),
-    OP(fld32, 'F', 0, false),       OP(fld64, 'D', 0, false),       OP(fld1, 'K', FSW_C1, false),
-    OP(fldl2t, 'K', FSW_C1, false), OP(fldl2e, 'K', FSW_C1, false), OP(fldpi, 'K', FSW_C1, false),
-    OP(fldlg2, 'K', FSW_C1, false), OP(fldln2, 'K', FSW_C1, false), OP(fldz, 'K', FSW_C1, false),
-    OP(fadd_m32, 'm', FSW_C1, true), OP(fsub_m32, 'm', FSW_C1, true), OP(fsubr_m32, 'm', FSW_C1, true),
-    OP(fmul_m32, 'm', FSW_C1, true), OP(fdiv_m32, 'm', FSW_C1, true), OP(fdivr_m32, 'm', FSW_C1, true),
+    OP(fxtract, 'G', 0, false),
+    OP(fist16, 'I', FSW_C1, false),
+    OP(fist32, 'I', FSW_C1, false),
+    OP(fist64, 'I', FSW_C1, false),
+    OP(fisttp16, 'I', 0, false),
+    OP(fisttp32, 'I', 0, false),
+    OP(fisttp64, 'I', 0, false),
+    OP(fst32, 'R', FSW_C1, false),
+    OP(fst64, 'R', FSW_C1, false),
+    OP(fld32, 'F', 0, false),
+    OP(fld64, 'D', 0, false),
+    OP(fld1, 'K', FSW_C1, false),
+    OP(fldl2t, 'K', FSW_C1, false),
+    OP(fldl2e, 'K', FSW_C1, false),
+    OP(fldpi, 'K', FSW_C1, false),
+    OP(fldlg2, 'K', FSW_C1, false),
+    OP(fldln2, 'K', FSW_C1, false),
+    OP(fldz, 'K', FSW_C1, false),
+    OP(fadd_m32, 'm', FSW_C1, true),
+    OP(fsub_m32, 'm', FSW_C1, true),
+    OP(fsubr_m32, 'm', FSW_C1, true),
+    OP(fmul_m32, 'm', FSW_C1, true),
+    OP(fdiv_m32, 'm', FSW_C1, true),
+    OP(fdivr_m32, 'm', FSW_C1, true),
     OP(fcom_m32, 'm', FSW_C0 | FSW_C2 | FSW_C3, false),
-    OP(fadd_m64, 'q', FSW_C1, true), OP(fsub_m64, 'q', FSW_C1, true), OP(fsubr_m64, 'q', FSW_C1, true),
-    OP(fmul_m64, 'q', FSW_C1, true), OP(fdiv_m64, 'q', FSW_C1, true), OP(fdivr_m64, 'q', FSW_C1, true),
+    OP(fadd_m64, 'q', FSW_C1, true),
+    OP(fsub_m64, 'q', FSW_C1, true),
+    OP(fsubr_m64, 'q', FSW_C1, true),
+    OP(fmul_m64, 'q', FSW_C1, true),
+    OP(fdiv_m64, 'q', FSW_C1, true),
+    OP(fdivr_m64, 'q', FSW_C1, true),
     OP(fcom_m64, 'q', FSW_C0 | FSW_C2 | FSW_C3, false),
-    OP(fbstp, 'B', FSW_C1, false),  OP(fbld, 'b', 0, false),
+    OP(fbstp, 'B', FSW_C1, false),
+    OP(fbld, 'b', 0, false),
 };
 
 static f80 with_exp(sfgen *g, f80 v, int32_t e)

@@ -259,6 +259,7 @@ static const vec vectors[] = {
     { "fyl2x", 0x3fff, 0x8000000000000000ull, 0x4000, 0xc000000000000000ull, 0x37f, 0, 0ull, 0, 0ull, 0ull, 0 },
     { "fyl2x", 0, 0ull, 0xc000, 0xc000000000000000ull, 0x37f, 0x7fff, 0x8000000000000000ull, 0, 0ull, 0ull, 0x4 },
     { "fyl2x", 0, 0ull, 0, 0ull, 0x37f, 0xffff, 0xc000000000000000ull, 0, 0ull, 0ull, 0x1 },
+    { "fyl2x", 0x8000, 0ull, 0x8000, 0x1ull, 0x37f, 0x7fff, 0x8000000000000000ull, 0, 0ull, 0ull, 0x4 },
     { "fyl2x", 0xbfff, 0x8000000000000000ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0xffff, 0xc000000000000000ull, 0, 0ull, 0ull, 0x1 },
     { "fyl2x", 0x4000, 0xa000000000000000ull, 0x3fff, 0x8000000000000000ull, 0x37f, 0x3fff, 0xa934f0979a3715fdull, 0, 0ull, 0ull, 0x20 },
     { "fyl2x", 0x3ffe, 0x8000000000000000ull, 0x7fff, 0x8000000000000000ull, 0x37f, 0xffff, 0x8000000000000000ull, 0, 0ull, 0ull, 0 },
@@ -462,5 +463,50 @@ Test(softfloat_vectors, unmasked_sse_flags)
         cr_expect_eq(st.flags, unmasked_cases[i].flags, "%s %08x %08x mxcsr %#x: flags %#x want %#x",
                      unmasked_cases[i].op, unmasked_cases[i].a, unmasked_cases[i].b,
                      unmasked_cases[i].mxcsr, st.flags, unmasked_cases[i].flags);
+    }
+}
+
+/* FMA3 scalar forms (results and flags from an x86-64 host with FMA). */
+static const struct {
+    const char *name;
+    bool dbl;
+    int form;
+    bool neg_mul, neg_add;
+    uint64_t s1, s2, s3;
+    uint32_t mxcsr;
+    uint64_t result;
+    uint8_t flags;
+} fma_cases[] = {
+    { "fmadd231ss", false, 231, false, false, 0x3f800001ull, 0x3f800001ull, 0xbf800002ull, 0x1f80, 0xb4800001ull, 0 },
+    { "fmadd213ss", false, 213, false, false, 0x3f800000ull, 0x33800000ull, 0x3f800000ull, 0x1f80, 0x3f800000ull, 0x20 },
+    { "fmadd213ss", false, 213, false, false, 0x3f800000ull, 0x33800000ull, 0x3f800000ull, 0x5f80, 0x3f800001ull, 0x20 },
+    { "fnmadd231ss", false, 231, true, false, 0x3f800000ull, 0x40000000ull, 0x40400000ull, 0x1f80, 0xc0a00000ull, 0 },
+    { "fmsub132ss", false, 132, false, true, 0x7fc00001ull, 0x7fa00002ull, 0x7fc00003ull, 0x1f80, 0x7fc00001ull, 0x1 },
+    { "fmadd231ss", false, 231, false, false, 0x7fc00001ull, 0ull, 0xff800000ull, 0x1f80, 0x7fc00001ull, 0 },
+    { "fmadd213ss", false, 213, false, false, 0ull, 0x7f800000ull, 0x3f800000ull, 0x1f80, 0xffc00000ull, 0x1 },
+    { "fmadd231sd", true, 231, false, false, 0x3ff0000000000000ull, 0x3ff0000000000001ull, 0xbff0000000000001ull, 0x1f80, 0xbcc0000000000000ull, 0x20 },
+    { "fmsub231sd", true, 231, false, true, 0ull, 0x10000000000000ull, 0x3fe0000000000000ull, 0x1f80, 0x8000000000000ull, 0 },
+    { "fmsub231sd", true, 231, false, true, 0ull, 0x10000000000000ull, 0x3fe0000000000000ull, 0x9f80, 0ull, 0x30 },
+    { "fnmsub213sd", true, 213, true, true, 0x4000000000000000ull, 0x7fe0000000000000ull, 0x7fe0000000000000ull, 0x1f80, 0xfff0000000000000ull, 0x28 },
+    { "fmadd132sd", true, 132, false, false, 0x3ff0000000000000ull, 0x8000000000000000ull, 0ull, 0x3f80, 0x8000000000000000ull, 0 },
+};
+
+Test(softfloat_vectors, fma)
+{
+    for (size_t i = 0; i < sizeof fma_cases / sizeof fma_cases[0]; i++) {
+        sf_status st = sf_status_default();
+        st.rounding = (uint8_t)((fma_cases[i].mxcsr >> 13) & 3);
+        st.ftz = (fma_cases[i].mxcsr >> 15) & 1;
+        uint64_t r = fma_cases[i].dbl
+                         ? f64_fma(fma_cases[i].s1, fma_cases[i].s2, fma_cases[i].s3,
+                                   fma_cases[i].form, fma_cases[i].neg_mul, fma_cases[i].neg_add,
+                                   &st)
+                         : f32_fma((f32)fma_cases[i].s1, (f32)fma_cases[i].s2,
+                                   (f32)fma_cases[i].s3, fma_cases[i].form, fma_cases[i].neg_mul,
+                                   fma_cases[i].neg_add, &st);
+        cr_expect(r == fma_cases[i].result && st.flags == fma_cases[i].flags,
+                  "%s case %zu: got %#llx/%#x want %#llx/%#x", fma_cases[i].name, i,
+                  (unsigned long long)r, st.flags, (unsigned long long)fma_cases[i].result,
+                  fma_cases[i].flags);
     }
 }

@@ -135,6 +135,16 @@ Test(display, frame_hook_redraws_and_closing_stops_the_machine)
     cr_expect_eq(diff_pixels(rgb, s), 0, "the hook drew the screen");
     free(rgb);
 
+    /* The next redraw shows what changed since (an unchanged screen may be skipped). */
+    write_text(&m->mem, 13, 30, "and then more", 0x4f);
+    l.next_ms = 0;
+    display_frame(&l);
+    vga_text_snapshot(&v, &m->mem, s);
+    cr_assert_eq(display_screenshot(l.d, path, err, sizeof(err)), 0, "%s", err);
+    rgb = read_ppm(path);
+    cr_expect_eq(diff_pixels(rgb, s), 0, "the hook drew the change");
+    free(rgb);
+
     /* Before its next redraw time the hook does nothing, not even look at events. */
     SDL_Event quit = {.type = SDL_QUIT};
     SDL_PushEvent(&quit);
@@ -166,6 +176,22 @@ Test(display, closing_the_window_is_a_quit)
     cr_expect(display_poll_quit(d));
     cr_expect(display_poll_quit(d), "a closed window stays closed");
     display_close(d);
+}
+Test(display, no_display_server_is_an_error)
+{
+    unsetenv("SDL_VIDEODRIVER");
+    unsetenv("DISPLAY");
+    unsetenv("WAYLAND_DISPLAY");
+    char err[256];
+    struct display *d = display_open(DISPLAY_SDL, err, sizeof(err));
+    if (d) {
+        /* A host with a console of its own (KMS) may still show a window: not a silent one. */
+        const char *drv = SDL_GetCurrentVideoDriver();
+        cr_expect(strcmp(drv, "offscreen") && strcmp(drv, "dummy"), "driver %s", drv);
+        display_close(d);
+    } else {
+        cr_expect_str_eq(err, "--display sdl: no display to open a window on (is DISPLAY or WAYLAND_DISPLAY set?)");
+    }
 }
 #else
 Test(display, sdl_without_sdl_is_one_clear_error)
