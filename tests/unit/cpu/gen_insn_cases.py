@@ -101,6 +101,16 @@ c("rep_zero_count", 64, "mov rdi, 0x40000; xor ecx, ecx; mov al, 9; rep stosb", 
 c("rep_stosb_long", 64, "mov rdi, 0x40f00; mov ecx, 10000; mov al, 0xab; rep stosb", expect={'RDI':0x43610,'RCX':0}, mem_in=[(0x43610,0x77,1)], mem_out=[(0x40f00,0xabababababababab,8),(0x40ffc,0xabababab,4),(0x43608,0xabababababababab,8),(0x43610,0x77,1)])
 c("rep_movsb_overlap", 64, "mov rsi, 0x40000; mov rdi, 0x40001; mov ecx, 16; rep movsb", mem_in=[(D,0x2222222222222211,8),(D+8,0x2222222222222222,8),(D+16,0x33,1)], mem_out=[(D,0x1111111111111111,8),(D+8,0x1111111111111111,8),(D+16,0x11,1),(D+17,0,1)])
 c("rep_movsq_cross_page", 64, "mov rsi, 0x40ff8; mov rdi, 0x42ff8; mov ecx, 2; rep movsq", mem_in=[(0x40ff8,0x1234,8),(0x41000,0x5678,8)], mem_out=[(0x42ff8,0x1234,8),(0x43000,0x5678,8)])
+# ---- SSE (simd.c) ----
+c("sse_addss", 64, "mov eax, 0x3f800000; movd xmm0, eax; addss xmm0, xmm0; movd ebx, xmm0", expect={'RBX':0x40000000})
+c("sse_cvtsi2sd_mulsd", 64, "mov eax, 7; cvtsi2sd xmm1, eax; mulsd xmm1, xmm1; cvttsd2si ebx, xmm1", expect={'RBX':49})
+c("sse_pshufd_paddd", 64, "mov eax, 1; movd xmm0, eax; pshufd xmm0, xmm0, 0; paddd xmm0, xmm0; movhlps xmm1, xmm0; movq rbx, xmm1", expect={'RBX':0x0000000200000002})
+c("sse_comisd_flags", 64, "mov rax, 0x4000000000000000; movq xmm0, rax; mov rax, 0x3ff0000000000000; movq xmm1, rax; comisd xmm1, xmm0", fmask=A, fval=CF)
+c("sse_fxsave_fxrstor", 64, "mov eax, 5; movd xmm3, eax; mov rsi, 0x40000; fxsave [rsi]; pxor xmm3, xmm3; fxrstor [rsi]; movd ebx, xmm3", expect={'RBX':5}, mem_out=[(D+160+48,5,4),(D+24,0x1f80,4)])
+c("sse_ldmxcsr_round_down", 64, "mov dword ptr [0x40000], 0x3f80; ldmxcsr [0x40000]; mov rax, 0xc004000000000000; movq xmm0, rax; cvtsd2si ebx, xmm0", expect={'RBX':0xfffffffd})
+c("sse_divss_zero_masked", 64, "mov eax, 0x3f800000; movd xmm0, eax; xorps xmm1, xmm1; divss xmm0, xmm1; movd ebx, xmm0; stmxcsr [0x40000]", expect={'RBX':0x7f800000}, mem_out=[(D,0x1f84,4)])
+c("sse_movdqu_store_load", 64, "mov rax, 0x1122334455667788; movq xmm2, rax; movdqu [0x40001], xmm2; mov rbx, [0x40001]", expect={'RBX':0x1122334455667788}, mem_out=[(D+9,0,8)])
+c("fninit_fnstcw", 64, "fninit; fnstcw [0x40000]; fnstsw ax", init={'RAX':0xffff}, expect={'RAX':0}, mem_out=[(D,0x37f,2)])
 # ---- 32-bit and BCD ----
 c("daa", 32, "mov al, 0x79; add al, 0x35; daa", expect={'RAX':0x14}, init={'RAX':0}, fmask=CF, fval=CF)
 c("das", 32, "mov al, 0x35; sub al, 0x47; das", expect={'RAX':0x88}, init={'RAX':0}, fmask=CF, fval=CF)

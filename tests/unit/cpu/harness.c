@@ -92,7 +92,7 @@ void th_mode64(struct th *t)
     th_wr(t, 0x2000, 0x3000 | 3, 8);
     for (uint64_t k = 0; k < 512; k++)
         th_wr(t, 0x3000 + 8 * k, (k << 21) | 0x83, 8);
-    cpu_set_cr(t->vp, 4, 1u << 5);
+    cpu_set_cr(t->vp, 4, (1u << 5) | (1u << 9) | (1u << 10)); /* PAE, OSFXSR, OSXMMEXCPT */
     cpu_set_cr(t->vp, 3, 0x1000);
     cpu_set_efer(t->vp, (1u << 8) | (1u << 10) | (1u << 0) | (1u << 11));
     cpu_set_cr(t->vp, 0, 0x80000011u);
@@ -120,6 +120,7 @@ void th_mode64(struct th *t)
 void th_mode32(struct th *t)
 {
     cpu_set_cr(t->vp, 0, 0x11);
+    cpu_set_cr(t->vp, 4, (1u << 9) | (1u << 10));
     flat(t, SEG_CS, 0x08, 0xc09b);
     flat(t, SEG_SS, 0x10, 0xc093);
     flat(t, SEG_DS, 0x10, 0xc093);
