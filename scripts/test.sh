@@ -43,7 +43,8 @@ build() { # dir extra-cmake-args...
 build build -DCMAKE_BUILD_TYPE=Release
 run_suites build release
 build build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVEMU_SANITIZE=ON -DHVEMU_SDL=OFF
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_suites build-asan asan+ubsan
+ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
+  UBSAN_OPTIONS=print_stacktrace=1 run_suites build-asan asan+ubsan
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

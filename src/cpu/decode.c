@@ -189,6 +189,8 @@ static void translate(const ZydisDecodedInstruction *zi, const ZydisDecodedOpera
     if (in->asz == 0)
         in->asz = mode == MODE_64 ? 8 : mode == MODE_32 ? 4 : 2;
     in->mnem = (uint16_t)zi->mnemonic;
+    in->opc = zi->opcode;
+    in->modrm = (uint8_t)(zi->raw.modrm.mod << 6 | zi->raw.modrm.reg << 3 | zi->raw.modrm.rm);
     in->base = in->index = GPR_ZERO;
     in->seg = SEG_DS;
     if (zi->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE))

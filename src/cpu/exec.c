@@ -1,7 +1,12 @@
 /* The dispatcher: threaded code over a block's records (computed goto under GCC/Clang, a
- * switch elsewhere), generated from ops.def; plus single-record execution for exact budgets. */
+ * switch elsewhere or with HVEMU_NO_COMPUTED_GOTO), generated from ops.def; plus single-record
+ * execution for exact budgets. */
 #include "cpu/exec.h"
 #include "cpu/ops_inline.h"
+
+#if defined(__GNUC__) && !defined(HVEMU_NO_COMPUTED_GOTO)
+#define THREADED 1
+#endif
 
 int exec_one(struct vcpu *vp, const struct insn *i)
 {
@@ -19,7 +24,7 @@ void exec_block(struct vcpu *vp, const struct block *b, uint64_t end)
 {
     const struct insn *i;
     int r;
-#if defined(__GNUC__)
+#if defined(THREADED)
     static const void *const labels[OP_COUNT] = {
 #define X(name, ends) &&L_##name,
 #include "cpu/ops.def"

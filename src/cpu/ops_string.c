@@ -1,13 +1,18 @@
 /* String instructions with REP/REPE/REPNE in every address size, and port I/O (IN, OUT, INS,
  * OUTS) as one EXIT_REASON_IO_INSTRUCTION per element. Registers advance per element, so a
  * fault in the middle leaves a restartable state; long REP runs yield every STR_CHUNK elements
- * (RIP stays on the instruction) so events and the budget are seen. */
+ * (RIP stays on the instruction) so events and the budget are seen. REP MOVS/STOS with DF=0
+ * copy whole in-page runs through the TLB's host pointers. */
 #include "cpu/exits.h"
 #include "cpu/ops_inline.h"
 
 #include <string.h>
 
-#define STR_CHUNK 4096
+/* Elements per execution before a REP instruction yields (RIP stays on it, counting as one
+ * retired instruction): bounds the work one unit of budget can cost. Port I/O yields sooner,
+ * as every element is an exit. */
+#define STR_CHUNK 1024
+#define STR_IO_CHUNK 16
 
 enum skind { S_MOVS, S_CMPS, S_SCAS, S_LODS, S_STOS, S_INS, S_OUTS };
 
@@ -152,7 +157,7 @@ static int string_op(struct vcpu *vp, const struct insn *i, enum skind k)
         if (rep) {
             if ((vp->gpr[REG_RCX] & am) == 0)
                 return end_at(vp, vp->mode == MODE_64 ? vp->rip + i->nxt : (uint32_t)(vp->rip + i->nxt));
-            if (n >= STR_CHUNK || vp->stop_exit)
+            if (n >= (k == S_INS || k == S_OUTS ? STR_IO_CHUNK : STR_CHUNK) || vp->stop_exit)
                 return end_at(vp, insn_rip(vp, i));
             if (fast) {
                 uint64_t done = rep_fast(vp, i, k, STR_CHUNK * 16ull);

@@ -2,7 +2,8 @@
  * lanes, shifts, shuffles, floating point, conversions, state) and its parameters. XMM
  * registers live in vcpu.fxsave (FXSAVE layout); floating point goes through softfloat with
  * MXCSR's rounding, masks, DAZ and FTZ, and an unmasked exception leaves the destination
- * untouched and raises #XM (#UD without CR4.OSXMMEXCPT). MMX and VEX forms are not handled. */
+ * untouched and raises #XM (#UD without CR4.OSXMMEXCPT). MMX and VEX forms are not handled;
+ * x87 escapes are x87.c's. */
 #include <Zydis/Zydis.h>
 #include <string.h>
 
@@ -797,8 +798,7 @@ static int d_horiz(struct vcpu *vp, const struct insn *i, const struct simd_op *
 }
 
 /* ---- state ---- */
-enum { S_LDMXCSR, S_STMXCSR, S_FXSAVE, S_FXRSTOR, S_EMMS, S_FNINIT, S_FNSTCW, S_FLDCW, S_FNSTSW,
-       S_FNCLEX, S_FWAIT };
+enum { S_LDMXCSR, S_STMXCSR, S_FXSAVE, S_FXRSTOR, S_EMMS, S_FWAIT };
 static int d_state(struct vcpu *vp, const struct insn *i, const struct simd_op *op)
 {
     switch (op->kind) {
@@ -834,20 +834,6 @@ static int d_state(struct vcpu *vp, const struct insn *i, const struct simd_op *
         return 0;
     }
     case S_EMMS: vp->fxsave[4] = 0; return 0;
-    case S_FNINIT:
-        memset(vp->fxsave, 0, 24);
-        vp->fxsave[0] = 0x7f; /* FCW = 0x037F */
-        vp->fxsave[1] = 0x03;
-        return 0;
-    case S_FNSTCW: mem_wr(vp, i, lin_of(vp, i), 2, load_sz(vp->fxsave, 2)); return 0;
-    case S_FLDCW: store_sz(vp->fxsave, 2, mem_rd(vp, i, lin_of(vp, i), 2)); return 0;
-    case S_FNSTSW:
-        if (i->ops[0].kind == OPK_MEM)
-            mem_wr(vp, i, lin_of(vp, i), 2, load_sz(vp->fxsave + 2, 2));
-        else
-            wreg(vp, 0, 2, load_sz(vp->fxsave + 2, 2));
-        return 0;
-    case S_FNCLEX: store_sz(vp->fxsave + 2, 2, load_sz(vp->fxsave + 2, 2) & 0x7f00); return 0;
     default: return 0;
     }
 }
@@ -968,10 +954,7 @@ static const struct simd_op simd_table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     T(LDMXCSR, d_state, 4, S_LDMXCSR, 0), T(STMXCSR, d_state, 4, S_STMXCSR, 0),
     T(FXSAVE, d_state, 0, S_FXSAVE, 0), T(FXSAVE64, d_state, 0, S_FXSAVE, 0),
     T(FXRSTOR, d_state, 0, S_FXRSTOR, 0), T(FXRSTOR64, d_state, 0, S_FXRSTOR, 0),
-    T(EMMS, d_state, 0, S_EMMS, 0), T(FNINIT, d_state, 0, S_FNINIT, 0),
-    T(FNSTCW, d_state, 0, S_FNSTCW, 0), T(FLDCW, d_state, 0, S_FLDCW, 0),
-    T(FNSTSW, d_state, 0, S_FNSTSW, 0), T(FNCLEX, d_state, 0, S_FNCLEX, 0),
-    T(FWAIT, d_state, 0, S_FWAIT, 0),
+    T(EMMS, d_state, 0, S_EMMS, 0), T(FWAIT, d_state, 0, S_FWAIT, 0),
 };
 #undef T
 
@@ -996,7 +979,7 @@ int simd_exec(struct vcpu *vp, const struct insn *i)
     if (i->mnem == ZYDIS_MNEMONIC_FWAIT) {
         if ((vp->cr0 & (CR0_TS | CR0_MP)) == (CR0_TS | CR0_MP))
             return EXC_NM;
-        return 0;
+        return (vp->fxsave[2] & 0x80) ? EXC_MF : 0; /* a pending unmasked x87 exception */
     }
     if (x87) {
         if (vp->cr0 & (CR0_EM | CR0_TS))

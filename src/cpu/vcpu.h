@@ -83,6 +83,8 @@ struct insn {
     struct { uint8_t kind, size; uint16_t reg; } ops[4];
     uint8_t nops;
     uint8_t vlen;     /* vector length in bytes (16/32) for VEX/EVEX, else 0 */
+    uint8_t opc;      /* last opcode byte and ModRM (the x87 escape decode uses them) */
+    uint8_t modrm;
 };
 
 struct block;

@@ -25,6 +25,20 @@
  * delivered (OE/UE bias-adjusted by 2^-+24576, massive FSCALE cases give inf/0).
  */
 
+/*
+ * Mapping for the instruction handlers (per instruction: st.flags = 0, st.c1 = false; call;
+ * merge flags into FSW/MXCSR; an unmasked flag means #MF (x87, deferred) or #XM (SSE, nothing
+ * written)):
+ *   ADDSS/SUBSS/MULSS/DIVSS/SQRTSS (+SD, +PS/PD per lane): f32_/f64_ add, sub, mul, div, sqrt
+ *   MINSS/MAXSS, COMISS/UCOMISS, CMPSS (LT/LE/NLT/NLE signaling, others quiet): f32_min/max,
+ *   f32_compare; CVT*: the conversion functions; ROUNDSS: f32_round_int; VFMADD etc.: f32/f64_fma.
+ *   FADD/FSUB/FMUL/FDIV ST(i) (R forms: swap operands): f80_add/sub/mul/div; FADD m32/m64 etc.:
+ *   f80_arith_mem; FIADD m16/m32: f80_add(st0, i64_to_f80(n)); FCOM, FUCOM, FCOMI, FTST:
+ *   f80_compare (FTST against +0); FLD/FST m32/m64: f32/f64_to_f80, f80_to_f32/f64; FIST(P)/
+ *   FISTTP: f80_to_i16/32/64; FBLD/FBSTP: bcd_to_f80/f80_to_bcd; FLD1..FLDZ: f80_load_const;
+ *   FSINCOS: f80_sin then f80_cos; FXAM: f80_classify (+ sign, + empty tag from the caller).
+ */
+
 typedef uint32_t f32;
 typedef uint64_t f64;
 typedef struct f80 {
@@ -54,7 +68,7 @@ typedef struct sf_status {
 /* Default: round to nearest, 64-bit precision, all exceptions masked, no flags. */
 sf_status sf_status_default(void);
 
-/* Comparison result; values chosen to map directly onto FCOM C3/C2/C0 and COMISS ZF/PF/CF. */
+/* Comparison result (the caller maps it onto FCOM C3/C2/C0 or COMISS ZF/PF/CF). */
 typedef enum { SF_CMP_LT = 0, SF_CMP_EQ = 1, SF_CMP_GT = 2, SF_CMP_UN = 3 } sf_cmp;
 
 /* Well-known encodings. */

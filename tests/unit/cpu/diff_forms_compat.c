@@ -1,5 +1,6 @@
-/* Differential forms in compatibility mode (32-bit code): the BCD adjusts and the one-byte
- * INC/DEC that 64-bit mode lacks, plus a few ALU forms to check 32-bit decoding. */
+/* Differential forms in compatibility mode (32-bit code): the BCD adjusts, one-byte INC/DEC,
+ * PUSHA/POPA, INTO and BOUND that 64-bit mode lacks, plus a few forms to check 32-bit
+ * decoding and stack width. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 
@@ -29,6 +30,15 @@ static const struct diff_form compat_forms[] = {
      .compat = 1},
     {.name = "rep movs (32-bit)", .sizes = SALL & ~S64, .prefix = 0xF3, .op8 = 0xA4, .op = 0xA5,
      .enc = E_NONE, .gen = G_STRING, .compat = 1},
+    {.name = "pusha/pushad", .sizes = S16 | S32, .op = 0x60, .enc = E_NONE, .gen = G_STACK,
+     .compat = 1},
+    {.name = "popa/popad", .sizes = S16 | S32, .op = 0x61, .enc = E_NONE, .gen = G_STACK,
+     .compat = 1},
+    {.name = "into (#OF when OF=1)", .sizes = S32, .op = 0xCE, .enc = E_NONE, .compat = 1},
+    {.name = "bound r,m (#BR)", .sizes = S16 | S32, .op = 0x62, .enc = E_R_RM, .mem = M_MEM,
+     .gen = G_BT, .compat = 1},
+    {.name = "push/pop r (32-bit)", .sizes = S16 | S32, .op = 0x50, .enc = E_OPREG,
+     .gen = G_STACK, .compat = 1},
 };
 
 DIFF_FAMILY_TEST(compat, compat_forms)

@@ -75,3 +75,48 @@ static const struct diff_form x87_forms[] = {
 };
 
 DIFF_FAMILY_TEST(x87, x87_forms)
+
+/* Rounding and precision control: FLDCW from [rbx+0x30] first, FNINIT last (the host's C
+ * code expects the default control word back). */
+#define FLDCW 0xD9, 0x6B, 0x30
+#define CW_SEQ(nm, ln, ...)                                                                 \
+    {.name = nm, .sizes = S32, .enc = E_SEQ, .gen = G_FPCTL, .lanes = (ln),                 \
+     .seq = (const uint8_t[]){FNINIT, FLDCW, __VA_ARGS__, FNSTSW_AX, FNINIT},               \
+     .seq_len = sizeof((const uint8_t[]){FNINIT, FLDCW, __VA_ARGS__, FNSTSW_AX, FNINIT})},
+
+/* SSE under a random MXCSR (rounding, DAZ, FTZ): LDMXCSR [rbx+0x34]; op; STMXCSR [rbx+0x38];
+ * LDMXCSR [rbx+0x3C] (the reset value). XMM registers hold double/float edge values. */
+#define MX_SEQ(nm, ln, feat, ...)                                                           \
+    {.name = nm, .sizes = S32, .enc = E_SEQ, .gen = G_FPCTL, .lanes = (ln), .xmm = XR | XM,  \
+     .feature = (feat),                                                                     \
+     .seq = (const uint8_t[]){0x0F, 0xAE, 0x53, 0x34, __VA_ARGS__, 0x0F, 0xAE, 0x5B, 0x38,   \
+                              0x0F, 0xAE, 0x53, 0x3C},                                      \
+     .seq_len = sizeof((const uint8_t[]){0x0F, 0xAE, 0x53, 0x34, __VA_ARGS__, 0x0F, 0xAE,    \
+                                         0x5B, 0x38, 0x0F, 0xAE, 0x53, 0x3C})},
+
+static const struct diff_form fpctl_forms[] = {
+    CW_SEQ("fldcw; faddp (f64)", L_F64, FLD64_A, FLD64_B, 0xDE, 0xC1, FSTP80_R)
+    CW_SEQ("fldcw; fmulp (f80)", L_F80, FLD80_A, FLD80_B, 0xDE, 0xC9, FSTP80_R)
+    CW_SEQ("fldcw; fdivp (f80)", L_F80, FLD80_A, FLD80_B, 0xDE, 0xF9, FSTP80_R)
+    CW_SEQ("fldcw; fsqrt (f80)", L_F80, FLD80_A, 0xD9, 0xFA, FSTP80_R)
+    CW_SEQ("fldcw; frndint (f80)", L_F80, FLD80_A, 0xD9, 0xFC, FSTP80_R)
+    CW_SEQ("fldcw; fistp m64 (f80)", L_F80, FLD80_A, 0xDF, 0x7B, 0x20)
+    CW_SEQ("fldcw; fstp m64 (f80)", L_F80, FLD80_A, 0xDD, 0x5B, 0x20)
+    CW_SEQ("fldcw; fstp m32 (f64)", L_F64, FLD64_A, 0xD9, 0x5B, 0x20)
+    CW_SEQ("fldcw; fild m64; fstp m80", L_INT, 0xDF, 0x6B, 0x00, FSTP80_R)
+    MX_SEQ("mxcsr; addsd", L_F64, NF_NONE, 0xF2, 0x0F, 0x58, 0x03)
+    MX_SEQ("mxcsr; mulsd", L_F64, NF_NONE, 0xF2, 0x0F, 0x59, 0x03)
+    MX_SEQ("mxcsr; divss", L_F32, NF_NONE, 0xF3, 0x0F, 0x5E, 0x03)
+    MX_SEQ("mxcsr; mulps", L_F32, NF_NONE, 0x0F, 0x59, 0x03)
+    MX_SEQ("mxcsr; sqrtsd", L_F64, NF_NONE, 0xF2, 0x0F, 0x51, 0x03)
+    MX_SEQ("mxcsr; subpd", L_F64, NF_NONE, 0x66, 0x0F, 0x5C, 0x03)
+    MX_SEQ("mxcsr; cvtsd2si rax", L_F64, NF_NONE, 0xF2, 0x48, 0x0F, 0x2D, 0x03)
+    MX_SEQ("mxcsr; cvtps2dq", L_F32, NF_NONE, 0x66, 0x0F, 0x5B, 0x03)
+    MX_SEQ("mxcsr; cvtsd2ss", L_F64, NF_NONE, 0xF2, 0x0F, 0x5A, 0x03)
+    MX_SEQ("mxcsr; cvtsi2ss rax", L_F32, NF_NONE, 0xF3, 0x48, 0x0F, 0x2A, 0xC0)
+    MX_SEQ("mxcsr; minsd", L_F64, NF_NONE, 0xF2, 0x0F, 0x5D, 0x03)
+    MX_SEQ("mxcsr; ucomisd", L_F64, NF_NONE, 0x66, 0x0F, 0x2E, 0x03)
+    MX_SEQ("mxcsr; roundsd imm 4", L_F64, NF_SSE41, 0x66, 0x0F, 0x3A, 0x0B, 0x03, 0x04)
+};
+
+DIFF_FAMILY_TEST(fpctl, fpctl_forms)

@@ -5,6 +5,7 @@
  *   HVEMU_DIFF_SEED=n     seed (default fixed); every mismatch line names seed and case
  *   HVEMU_DIFF_CASES=n    cases per form and operand size (default 300)
  *   HVEMU_DIFF_FORM=text  only forms whose name contains text
+ *   HVEMU_DIFF_CASE=k     only case k (as printed with a mismatch)
  *   HVEMU_DIFF_VERBOSE=1  print every mismatch, not the first three per form
  *   HVEMU_FUZZ_ITERS=n    fuzz iterations per mode (default 1000, capped at 70 insns each)
  *   HVEMU_FUZZ_TRACE=1    print each fuzz iteration before running it (to find a hang) */
@@ -51,6 +52,7 @@ enum diff_gen {
     G_CMPXCHG8, /* rDX:rAX often equal to memory; 16-byte aligned three times in four */
     G_XLAT,    /* RBX points into the buffer */
     G_X87,     /* RBX -> operands A at +0, B at +0x10 (by lanes), results at +0x20, +0x30 */
+    G_FPCTL,   /* as G_X87, plus x87 CW at +0x30, MXCSR at +0x34, reset MXCSR at +0x3C */
 };
 
 /* Flag rules on top of the static undefined mask (SDM per-instruction "Flags Affected"). */

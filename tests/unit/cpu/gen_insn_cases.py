@@ -111,6 +111,12 @@ c("sse_ldmxcsr_round_down", 64, "mov dword ptr [0x40000], 0x3f80; ldmxcsr [0x400
 c("sse_divss_zero_masked", 64, "mov eax, 0x3f800000; movd xmm0, eax; xorps xmm1, xmm1; divss xmm0, xmm1; movd ebx, xmm0; stmxcsr [0x40000]", expect={'RBX':0x7f800000}, mem_out=[(D,0x1f84,4)])
 c("sse_movdqu_store_load", 64, "mov rax, 0x1122334455667788; movq xmm2, rax; movdqu [0x40001], xmm2; mov rbx, [0x40001]", expect={'RBX':0x1122334455667788}, mem_out=[(D+9,0,8)])
 c("fninit_fnstcw", 64, "fninit; fnstcw [0x40000]; fnstsw ax", init={'RAX':0xffff}, expect={'RAX':0}, mem_out=[(D,0x37f,2)])
+# ---- x87 (x87.c) ----
+c("x87_fld1_add_fistp", 64, "fninit; fld1; fadd st(0), st(0); fld1; faddp st(1), st(0); fistp dword ptr [0x40000]; fnstsw ax", init={'RAX':0xffff}, expect={'RAX':0}, mem_out=[(D,3,4)])
+c("x87_fild_fdiv_fstp_m64", 64, "fninit; mov dword ptr [0x40000], 10; fild dword ptr [0x40000]; mov dword ptr [0x40004], 4; fidiv dword ptr [0x40004]; fstp qword ptr [0x40008]", mem_out=[(D+8,0x4004000000000000,8)])
+c("x87_fcomip_flags", 64, "fninit; fldz; fld1; fcomip st(0), st(1); fstp st(0)", fmask=ZF|CF|PF, fval=0)
+c("x87_stack_underflow_masked", 64, "fninit; fadd st(0), st(1); fnstsw ax", init={'RAX':0}, expect={'RAX':0x41})
+c("x87_fxam_empty", 64, "fninit; fxam; fnstsw ax", init={'RAX':0}, expect={'RAX':0x4100})
 # ---- 32-bit and BCD ----
 c("daa", 32, "mov al, 0x79; add al, 0x35; daa", expect={'RAX':0x14}, init={'RAX':0}, fmask=CF, fval=CF)
 c("das", 32, "mov al, 0x35; sub al, 0x47; das", expect={'RAX':0x88}, init={'RAX':0}, fmask=CF, fval=CF)

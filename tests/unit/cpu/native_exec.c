@@ -30,7 +30,9 @@ const char *native_feature_name(enum native_feature f)
 #if NATIVE_OK
 
 #define PAGE 4096u
-#define STATE_OFF PAGE           /* struct native_regs in the second (RW) page */
+#define CODE_PAGES 2             /* the instruction may straddle their boundary */
+#define STATE_OFF (CODE_PAGES * PAGE) /* struct native_regs in the last (RW) page */
+#define NPAGES (CODE_PAGES + 1)
 #define HOST_RSP_OFF (PAGE + 0x400)
 #define XMM_OFF (STATE_OFF + 8 + 16 * 8) /* native_regs.xmm */
 #define INSN_MAX 48
@@ -38,7 +40,7 @@ const char *native_feature_name(enum native_feature f)
 #define COMPAT_PRO_OFF 0x200 /* after the 64-bit path (prologue, instruction, epilogue) */
 #define COMPAT_INSN_OFF 0x400
 #define COMPAT_EPI_OFF 0x500
-#define FAR32_OFF 0xF00      /* m16:32 far pointer to the compatibility-mode instruction */
+#define FAR32_OFF (STATE_OFF + 0x800) /* m16:32 far pointer to the compat-mode instruction */
 #define LINUX_CS32 0x23      /* Linux's __USER32_CS; __USER_CS is 0x33 */
 #define LINUX_CS64 0x33
 
@@ -210,7 +212,7 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
     ucontext_t *uc = uctx;
     uint8_t *code = fault_code;
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    if (!code || rip < (uintptr_t)code || rip >= (uintptr_t)code + PAGE) {
+    if (!code || rip < (uintptr_t)code || rip >= (uintptr_t)code + CODE_PAGES * PAGE) {
         /* Not ours: let the default action report the real crash. */
         signal(sig, SIG_DFL);
         return;
@@ -239,28 +241,28 @@ struct native_exec *native_exec_create(uint64_t want_data_va, size_t data_size)
     if (!nx)
         return NULL;
     /* MAP_32BIT: 32-bit code must run below 4 GiB. */
-    nx->pages = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+    nx->pages = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     nx->rwx = nx->pages != MAP_FAILED;
     if (!nx->rwx)
-        nx->pages = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+        nx->pages = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     if (nx->pages == MAP_FAILED)
-        nx->pages = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        nx->pages = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (nx->pages == MAP_FAILED) {
         free(nx);
         return NULL;
     }
     nx->data = map_data(want_data_va, data_size);
     if (!nx->data) {
-        munmap(nx->pages, 2 * PAGE);
+        munmap(nx->pages, NPAGES * PAGE);
         free(nx);
         return NULL;
     }
     nx->data_size = data_size;
     nx->prologue_len = emit_prologue(nx->pages, 0);
     emit_resume(nx->pages);
-    nx->low = (uintptr_t)nx->pages + 2 * PAGE <= 0x100000000ull &&
+    nx->low = (uintptr_t)nx->pages + NPAGES * PAGE <= 0x100000000ull &&
               (uintptr_t)nx->data + data_size <= 0x100000000ull;
     if (nx->low)
         emit_compat(nx);
@@ -280,7 +282,7 @@ void native_exec_destroy(struct native_exec *nx)
         return;
     for (unsigned i = 0; i < 5; i++)
         sigaction(fault_sigs[i], &nx->old[i], NULL);
-    munmap(nx->pages, 2 * PAGE);
+    munmap(nx->pages, NPAGES * PAGE);
     munmap(nx->data, nx->data_size);
     free(nx);
 }
@@ -307,17 +309,39 @@ uint64_t native_exec_insn_va32(const struct native_exec *nx)
 
 static int run(struct native_exec *nx, size_t entry_off, struct native_regs *regs);
 
+uint64_t native_exec_insn_va_split(const struct native_exec *nx, unsigned split)
+{
+    return (uint64_t)(uintptr_t)(nx->pages + PAGE - split);
+}
+
+int native_exec_run_split(struct native_exec *nx, const uint8_t *insn, size_t len, unsigned split,
+                          struct native_regs *regs)
+{
+    if (len > INSN_MAX || split == 0 || split > INSN_MAX)
+        return 6;
+    uint8_t *code = nx->pages;
+    size_t at = PAGE - split - nx->prologue_len;
+    if (!nx->rwx)
+        mprotect(code, CODE_PAGES * PAGE, PROT_READ | PROT_WRITE);
+    emit_prologue(code, at);
+    memcpy(code + PAGE - split, insn, len);
+    emit_epilogue(code, PAGE - split + len);
+    if (!nx->rwx)
+        mprotect(code, CODE_PAGES * PAGE, PROT_READ | PROT_EXEC);
+    return run(nx, at, regs);
+}
+
 int native_exec_run(struct native_exec *nx, const uint8_t *insn, size_t len, struct native_regs *regs)
 {
     if (len > INSN_MAX)
         return 6;
     uint8_t *code = nx->pages;
     if (!nx->rwx)
-        mprotect(code, PAGE, PROT_READ | PROT_WRITE);
+        mprotect(code, CODE_PAGES * PAGE, PROT_READ | PROT_WRITE);
     memcpy(code + nx->prologue_len, insn, len);
     emit_epilogue(code, nx->prologue_len + len);
     if (!nx->rwx)
-        mprotect(code, PAGE, PROT_READ | PROT_EXEC);
+        mprotect(code, CODE_PAGES * PAGE, PROT_READ | PROT_EXEC);
     return run(nx, 0, regs);
 }
 
@@ -327,7 +351,7 @@ int native_exec_run32(struct native_exec *nx, const uint8_t *insn, size_t len, s
         return 6;
     uint8_t *code = nx->pages;
     if (!nx->rwx)
-        mprotect(code, PAGE, PROT_READ | PROT_WRITE);
+        mprotect(code, CODE_PAGES * PAGE, PROT_READ | PROT_WRITE);
     memcpy(code + COMPAT_INSN_OFF, insn, len);
     /* jmp far 0x33:epilogue (EA ptr16:32, valid outside 64-bit mode) */
     uint8_t *j = code + COMPAT_INSN_OFF + len;
@@ -337,7 +361,7 @@ int native_exec_run32(struct native_exec *nx, const uint8_t *insn, size_t len, s
     j[5] = LINUX_CS64;
     j[6] = 0;
     if (!nx->rwx)
-        mprotect(code, PAGE, PROT_READ | PROT_EXEC);
+        mprotect(code, CODE_PAGES * PAGE, PROT_READ | PROT_EXEC);
     return run(nx, COMPAT_PRO_OFF, regs);
 }
 
@@ -374,6 +398,18 @@ uint8_t *native_exec_data(const struct native_exec *nx) { (void)nx; return NULL;
 uint64_t native_exec_insn_va(const struct native_exec *nx) { (void)nx; return 0; }
 bool native_exec_compat_ok(const struct native_exec *nx) { (void)nx; return false; }
 uint64_t native_exec_fault_addr(const struct native_exec *nx) { (void)nx; return 0; }
+uint64_t native_exec_insn_va_split(const struct native_exec *nx, unsigned split)
+{
+    (void)nx;
+    (void)split;
+    return 0;
+}
+int native_exec_run_split(struct native_exec *nx, const uint8_t *insn, size_t len, unsigned split,
+                          struct native_regs *regs)
+{
+    (void)split;
+    return native_exec_run(nx, insn, len, regs);
+}
 uint64_t native_exec_insn_va32(const struct native_exec *nx) { (void)nx; return 0; }
 int native_exec_run32(struct native_exec *nx, const uint8_t *insn, size_t len, struct native_regs *regs)
 {

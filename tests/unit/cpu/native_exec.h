@@ -39,6 +39,13 @@ uint64_t native_exec_insn_va(const struct native_exec *nx); /* where the instruc
  * instruction completed, else the exception vector (0 #DE, 6 #UD, 13 #GP, 14 #PF, ...). */
 int native_exec_run(struct native_exec *nx, const uint8_t *insn, size_t len, struct native_regs *regs);
 
+/* As native_exec_run, with the instruction placed split bytes before a page boundary of the
+ * code (so instructions longer than split straddle two pages); it runs at
+ * native_exec_insn_va_split(nx, split). split is 1..48. */
+uint64_t native_exec_insn_va_split(const struct native_exec *nx, unsigned split);
+int native_exec_run_split(struct native_exec *nx, const uint8_t *insn, size_t len, unsigned split,
+                          struct native_regs *regs);
+
 /* The faulting address (siginfo si_addr) of the last run that ended in #PF. */
 uint64_t native_exec_fault_addr(const struct native_exec *nx);
 

@@ -12,7 +12,7 @@
 typedef uint64_t (*fma_host_fn)(uint64_t a, uint64_t b, uint64_t c, uint32_t *mxcsr);
 
 #define HOST_FMA(name, T, insn)                                                                   \
-    static uint64_t host_##name(uint64_t a, uint64_t b, uint64_t c, uint32_t *mx)              \
+    static __attribute__((noipa)) uint64_t host_##name(uint64_t a, uint64_t b, uint64_t c, uint32_t *mx)            \
     {                                                                                           \
         T x, y, z;                                                                              \
         uint64_t r = 0;                                                                         \

@@ -19,11 +19,14 @@ typedef uint64_t (*host_fn)(uint64_t a, uint64_t b, uint32_t *mxcsr);
 typedef uint64_t (*soft_fn)(uint64_t a, uint64_t b, sf_status *st);
 
 /* ---- host side: one asm statement per instruction, MXCSR loaded and restored inside ---- */
+/* GCC's identical-code folding treats host wrappers that differ only in operand width as one
+ * function (the 64-bit conversions then ran the 32-bit form at -O2): keep each one distinct. */
+#define HOST_FN __attribute__((noipa))
 #define ASM_PRE "stmxcsr %[sv]\n\tldmxcsr %[in]\n\t"
 #define ASM_POST "\n\tstmxcsr %[out]\n\tldmxcsr %[sv]"
 
 #define HOST_BIN(name, T, insn)                                                                   \
-    static uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
+    static HOST_FN uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
     {                                                                                           \
         T x, y;                                                                                 \
         uint64_t r = 0;                                                                         \
@@ -55,7 +58,7 @@ HOST_BIN(maxsd, double, "maxsd")
 
 /* Conversions: result register type differs from the source type. */
 #define HOST_CVT(name, TS, TD, insn)                                                              \
-    static uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
+    static HOST_FN uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
     {                                                                                           \
         TS y;                                                                                   \
         TD x = 0;                                                                               \
@@ -74,7 +77,7 @@ HOST_CVT(cvtss2sd, float, double, "cvtss2sd")
 HOST_CVT(cvtsd2ss, double, float, "cvtsd2ss")
 
 #define HOST_I2F(name, TI, TD, insn)                                                              \
-    static uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
+    static HOST_FN uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
     {                                                                                           \
         TI y = (TI)a;                                                                           \
         TD x = 0;                                                                               \
@@ -94,7 +97,7 @@ HOST_I2F(cvtsi2sd32, int32_t, double, "cvtsi2sdl")
 HOST_I2F(cvtsi2sd64, int64_t, double, "cvtsi2sdq")
 
 #define HOST_F2I(name, TS, TI, insn)                                                              \
-    static uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
+    static HOST_FN uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
     {                                                                                           \
         TS y;                                                                                   \
         TI x;                                                                                   \
@@ -118,7 +121,7 @@ HOST_F2I(cvttsd2si64, double, int64_t, "cvttsd2si")
 
 /* COMIS/UCOMIS: result encoded as the sf_cmp value derived from ZF/PF/CF. */
 #define HOST_CMP(name, T, insn)                                                                   \
-    static uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
+    static HOST_FN uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
     {                                                                                           \
         T x, y;                                                                                 \
         uint8_t z, p, c;                                                                        \
@@ -149,7 +152,7 @@ HOST_CMP(ucomisd, double, "ucomisd")
                          : [in] "m"(in), [y] "x"(y));                                           \
         break;
 #define HOST_ROUND(name, T, insn)                                                                 \
-    static uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
+    static HOST_FN uint64_t host_##name(uint64_t a, uint64_t b, uint32_t *mx)                          \
     {                                                                                           \
         T x = 0, y;                                                                             \
         uint64_t r = 0;                                                                         \
