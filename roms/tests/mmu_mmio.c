@@ -40,6 +40,8 @@ static inline void w64(uint64_t a, uint64_t v) { *(volatile uint64_t *)(uintptr_
 
 static void probe_w64(void *p) { *(volatile uint64_t *)p = 0; }
 static void probe_w32_ff(void *p) { *(volatile uint32_t *)p = 0xFF; }
+static volatile uint64_t probe_val;
+static void probe_r64(void *p) { probe_val = *(volatile uint64_t *)p; }
 static void probe_exec(void *p) { ((void (*)(void))p)(); }
 
 /* End of the RAM range holding the image, from the Multiboot memory map. */
@@ -236,6 +238,42 @@ static void test_mmio_insns(void)
     *cfg = cfg0;
 }
 
+/* Device and address-space edges: the top of the 40-bit physical space, straddles between a
+ * hole and a device, and the IOAPIC's index/data pair through an alias. */
+static void test_edges(void)
+{
+    unsigned maxphy = cpuid(0x80000008, 0).eax & 0xFF;
+    uint64_t top = (1ull << maxphy) - PG;
+    map(11, top, PTE_P | PTE_RW);
+    map(12, 0, PTE_P | PTE_RW);
+    CHECK_EQ("mmio.pa_top_of_space_reads_ones", r64(VA(11) + 0x10), ~0ull);
+    w64(VA(11) + 0x10, 0);
+    CHECK_EQ("mmio.pa_top_of_space_write_ignored", r64(VA(11) + 0x10), ~0ull);
+    /* The last bytes of the physical space, then PA 0 through the next page. */
+    uint32_t lo0 = r32(VA(12));
+    CHECK_EQ("mmio.pa_top_straddle_into_pa0", r64(VA(12) - 4), ((uint64_t)lo0 << 32) | 0xFFFFFFFFull);
+
+    uint64_t cap = r64(HPET_BASE + HPET_CAP);
+    CHECK_EQ("mmio.straddle_hole_into_hpet", r64(HPET_BASE - 4), (cap << 32) | 0xFFFFFFFFull);
+    CHECK_EQ("mmio.straddle_hpet_end_into_hole", r64(HPET_BASE + 0x400 - 4) >> 32, 0xFFFFFFFFull);
+    CHECK_EQ("mmio.straddle_lapic_end_into_hole", r64(LAPIC_BASE + 0x1000 - 4) >> 32, 0xFFFFFFFFull);
+
+    /* A page table inside the HPET: its "entry 0" is the capabilities register, whose bits
+     * 51:40 are set: present with reserved bits, #PF RSVD, and no harm to the device. */
+    pd_a[1] = HPET_BASE | PTE_P | PTE_RW;
+    long r = try_call(probe_r64, (void *)(uintptr_t)(TB + (2ull << 20) + 8));
+    CHECK("mmio.page_table_in_hpet_rsvd", r == (TRAP_CAUGHT | 14) && trap_last.error_code == 9);
+    CHECK_EQ("mmio.page_table_in_hpet_cap_intact", r64(HPET_BASE + HPET_CAP), cap);
+    pd_a[1] = 0;
+    invlpg(TB + (2ull << 20));
+
+    map(13, 0xFEC00000ull, PTE_P | PTE_RW | PTE_PCD);
+    w32(VA(13), 1); /* IOREGSEL: IOAPICVER */
+    uint32_t ver = r32(VA(13) + 0x10);
+    w32(0xFEC00000ull, 1);
+    CHECK("mmio.ioapic_version_via_alias", ver == r32(0xFEC00010ull) && (ver & 0xFF) >= 0x11 && (ver >> 16 & 0xFF) >= 23);
+}
+
 int main(uint32_t mb_info)
 {
     guest_pml4[1] = (uint64_t)(uintptr_t)pdpt_a | PTE_P | PTE_RW;
@@ -246,5 +284,6 @@ int main(uint32_t mb_info)
     test_lapic();
     test_hpet();
     test_mmio_insns();
+    test_edges();
     test_finish();
 }

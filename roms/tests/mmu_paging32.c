@@ -25,7 +25,7 @@
 
 /* Script operations, run by the 32-bit interpreter below. */
 enum { OP_END, OP_RD32, OP_WR32, OP_WR16, OP_INVLPG, OP_CR3, OP_EXEC, OP_CR0_AND, OP_CR0_OR, OP_FIXUP,
-       OP_EFER_AND, OP_EFER_OR, OP_RD_CR3 };
+       OP_EFER_AND, OP_EFER_OR, OP_RD_CR3, OP_CR4 };
 struct op32 { uint32_t op, addr, val, pad; };
 struct res32 { uint32_t vec, err, cr2, val; };
 
@@ -101,6 +101,7 @@ __asm__(".text\n"
         "  cmpl $10, %eax; je 10f\n"
         "  cmpl $11, %eax; je 11f\n"
         "  cmpl $12, %eax; je 12f\n"
+        "  cmpl $13, %eax; je 13f\n"
         "  jmp p32_after\n"
         "1: movl (%ebx), %edx; jmp p32_after\n"
         "2: movl %ecx, (%ebx); jmp p32_after\n"
@@ -114,6 +115,7 @@ __asm__(".text\n"
         "10: pushl %ecx; movl $0xC0000080, %ecx; rdmsr; andl (%esp), %eax; wrmsr; popl %ecx; jmp p32_after\n"
         "11: pushl %ecx; movl $0xC0000080, %ecx; rdmsr; orl (%esp), %eax; wrmsr; popl %ecx; jmp p32_after\n"
         "12: movl %cr3, %edx; jmp p32_after\n"
+        "13: movl %ecx, %cr4; jmp p32_after\n"
         "p32_after:\n"
         "  movl p32_esp, %esp\n"
         "  movl p32_vec, %eax; movl %eax, 0(%edi)\n"
@@ -262,6 +264,8 @@ static void idt32_init(void)
 static uint32_t pd32[1024] __attribute__((aligned(4096)));
 static uint32_t pt32[1024] __attribute__((aligned(4096)));
 static uint32_t pt32_ro[1024] __attribute__((aligned(4096)));
+static uint32_t pt32_id[1024] __attribute__((aligned(4096))); /* 0-4 MiB by 4 KiB pages */
+static uint32_t pt32_ps[1024] __attribute__((aligned(4096)));
 #define T32 0x40000000u /* pd32[0x100] -> pt32 */
 #define V32(i) (T32 + (uint32_t)(i) * PG)
 
@@ -271,6 +275,16 @@ static void test_paging32(void)
         pd32[i] = (i << 22) | PTE_P | PTE_RW | PTE_PS;
         pt32[i] = pt32_ro[i] = 0;
     }
+    /* The image's own 4 MiB by 4 KiB pages, so that it keeps running with CR4.PSE=0. */
+    for (unsigned i = 0; i < 1024; i++) {
+        pt32_id[i] = (i << 12) | PTE_P | PTE_RW;
+        pt32_ps[i] = 0;
+    }
+    CHECK("p32.image_below_4m", (uintptr_t)__image_end < (4u << 20));
+    pd32[0] = PA(pt32_id) | PTE_P | PTE_RW;
+    /* A PDE with PS over a real page table: a 4 MiB page with PSE, a page table without. */
+    pd32[0x106] = PA(pt32_ps) | PTE_P | PTE_RW | PTE_PS;
+    pt32_ps[0] = PA(pages[9]) | PTE_P | PTE_RW;
     pd32[0x100] = PA(pt32) | PTE_P | PTE_RW;
     pd32[0x101] = PA_BIG | PTE_P | PTE_RW | PTE_PS;
     pd32[0x102] = PA_BIG | (1u << 21) | PTE_P | PTE_RW | PTE_PS; /* bit 21 is reserved (Table 4-4) */
@@ -329,6 +343,16 @@ static void test_paging32(void)
     unsigned o_exec = op(OP_EXEC, V32(10) + 0x10, 0);
     unsigned o_exec_np = op(OP_EXEC, V32(2) + 0x10, 0);
     unsigned o_lapic = op(OP_RD32, 0xFEE00030u, 0);
+    op(OP_WR32, PA(&pt32[11]), PA(pages[9]) | PTE_P | PTE_RW | 0x80u | 0xE00u);
+    unsigned o_pat4k = op(OP_RD32, V32(11) + 0x14, 0);
+    op(OP_WR32, PA(&pd32[0x107]), PA_BIG | PTE_P | PTE_RW | PTE_PS | (1u << 12));
+    unsigned o_pat4m = op(OP_RD32, T32 + (7u << 22) + 0x1234, 0);
+    unsigned o_ps_pse1 = op(OP_RD32, T32 + (6u << 22) + 0x70, 0);
+    op(OP_CR4, 0, 0);
+    unsigned o_ps_pse0 = op(OP_RD32, T32 + (6u << 22) + 0x70, 0);
+    unsigned o_4m_pse0 = op(OP_RD32, T32 + (1u << 22) + 0x1234, 0);
+    op(OP_CR4, 0, CR4_PSE);
+    unsigned o_ps_back = op(OP_RD32, T32 + (6u << 22) + 0x70, 0);
     p32_fixups = 0;
     run_script(PA(pd32), CR4_PSE);
 
@@ -368,6 +392,17 @@ static void test_paging32(void)
     /* No NX in 32-bit paging: I is never set (SDM 4.7). */
     expect_pf("p32.np_fetch_no_I", o_exec_np, 0, V32(2) + 0x10);
     expect_val("p32.lapic_version_identity_4m", o_lapic, *(volatile uint32_t *)0xFEE00030ull);
+    expect_val("p32.pte_pat_and_ignored_bits_ok", o_pat4k, pg32(9, 0x14));
+    expect_val("p32.pde_4m_pat_bit12_ok", o_pat4m, 0x4D4D4D4D);
+    /* With PSE the frame is PA(pt32_ps) with bits 20:13 as PA[39:32] (PSE-36); compare with
+     * the PSE=0 result only: CR4.PSE changes must flush the TLB (SDM Vol 3 4.10.4.1). */
+    check("p32.pse1_ps_is_large_page", res[o_ps_pse1].vec == NO_FAULT && res[o_ps_pse1].val != pg32(9, 0x70),
+          "vec 0x%x val 0x%x", res[o_ps_pse1].vec, res[o_ps_pse1].val);
+    expect_val("p32.pse0_ps_bit_ignored", o_ps_pse0, pg32(9, 0x70));
+    /* PA_BIG as a page table: its entry 1 was never written (RAM reads zero): not present. */
+    expect_pf("p32.pse0_4m_pde_walks_as_table", o_4m_pse0, 0, T32 + (1u << 22) + 0x1234);
+    check("p32.pse_back_large_page_again", res[o_ps_back].val == res[o_ps_pse1].val, "val 0x%x want 0x%x",
+          res[o_ps_back].val, res[o_ps_pse1].val);
 }
 
 /* ---- PAE paging: 8-byte entries, four PDPTEs, 2 MiB pages, NX ---- */
@@ -427,6 +462,12 @@ static void test_pae(void)
     op(OP_EFER_OR, 0, EFER_NXE);
     op(OP_INVLPG, VP(4), 0);
     unsigned o_rsvd_rd = op(OP_RD32, VP(6) + 8, 0);
+    /* Bit 52 is ignored in IA-32e entries but reserved in PAE ones (Table 4-11). */
+    op(OP_WR32, PA(&pt_pae[6]) + 4, 1u << 20);
+    op(OP_WR32, PA(&pt_pae[6]), PA(pages[2]) | PTE_P | PTE_RW);
+    op(OP_INVLPG, VP(6), 0);
+    unsigned o_rsvd52 = op(OP_RD32, VP(6) + 8, 0);
+    op(OP_WR32, PA(&pt_pae[6]) + 4, 1u << 8);
     unsigned o_rsvd_wr = op(OP_WR32, VP(6) + 8, 0);
     unsigned o_big_wr = op(OP_WR32, TP + (1u << 21) + 0x1238, 0x2B2B2B2B);
     unsigned o_big_rd = op(OP_RD32, PA_BIG + 0x1238, 0);
@@ -466,6 +507,7 @@ static void test_pae(void)
     expect_pf("pae.nxe0_xd_is_rsvd", o_nxe0, PF_RSVD | PF_P, VP(4) + 0x20);
     expect_pf("pae.nxe0_np_fetch_no_I", o_nxe0_fetch, 0, VP(2));
     expect_pf("pae.rsvd_above_maxphyaddr_read", o_rsvd_rd, PF_RSVD | PF_P, VP(6) + 8);
+    expect_pf("pae.bit52_reserved", o_rsvd52, PF_RSVD | PF_P, VP(6) + 8);
     expect_pf("pae.rsvd_above_maxphyaddr_write", o_rsvd_wr, PF_RSVD | PF_W | PF_P, VP(6) + 8);
     expect_ok("pae.page_2m_write", o_big_wr);
     expect_val("pae.page_2m_lands", o_big_rd, 0x2B2B2B2B);

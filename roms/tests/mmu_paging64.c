@@ -1,6 +1,7 @@
 /* 4-level paging seen from the guest: own page tables with 4 KiB, 2 MiB and 1 GiB pages, #PF error
- * codes and CR2 for each protection rule (P, R/W with CR0.WP, U/S, NX, RSVD, SMEP, SMAP), A/D
- * updates, INVLPG, global pages, fault-fixup-resume, page-crossing stores and canonical checks. */
+ * codes and CR2 for each protection rule (P, R/W with CR0.WP, U/S, NX, RSVD, SMEP, SMAP), large
+ * pages, page-crossing accesses and fetches, canonical checks, and the CR3/CR4 paging bits.
+ * The TLB side (A/D, INVLPG, global pages, INVPCID, fault-fixup-resume) is mmu_tlb.c. */
 #include "guest.h"
 
 #define PTE_P (1ull << 0)
@@ -174,6 +175,8 @@ static void test_write_protect(void)
     long r = try_call(probe_wr64, (void *)(uintptr_t)(VA(3) + 0x20));
     write_cr0(cr0);
     CHECK("pg64.ro_write_wp0_allowed", r == 0 && pg64(1, 0x20) == 0x1122334455667788ull);
+    /* Setting WP again must not leave the WP=0 write permission cached. */
+    expect_pf("pg64.ro_write_wp_reenabled_faults", probe_wr64, VA(3) + 0x28, PF_W | PF_P, VA(3) + 0x28);
     /* R/W=0 at the PD level over R/W=1 in the PTE still protects. */
     expect_pf("pg64.ro_pde_write_errWP", probe_wr64, VA_RO_PD + 0x30, PF_W | PF_P, VA_RO_PD + 0x30);
     CHECK_EQ("pg64.ro_pde_read_ok", rd(VA_RO_PD + 0x30), pg64(5, 0x30));
@@ -233,6 +236,13 @@ static void test_user(void)
     expect_pf_user("pg64.user_exec_sup_page_errUIP", probe_exec, VA(5), PF_U | PF_I | PF_P, VA(5));
     expect_pf_user("pg64.user_read_sup_pde_errUP", probe_rd64, VA_S_PD + 0x40, PF_U | PF_P, VA_S_PD + 0x40);
     CHECK_EQ("pg64.sup_read_sup_pde_ok", rd(VA_S_PD + 0x40), pg64(5, 0x40));
+    /* Supervisor translations cached just now must not serve ring 3. */
+    CHECK_EQ("pg64.sup_read_sup_page_ok", rd(VA(18) + 0x18), pg64(10, 0x18));
+    wr(VA(18) + 0x20, 0x4242);
+    expect_pf_user("pg64.user_after_sup_cached_read_faults", probe_rd64, VA(18) + 0x18, PF_U | PF_P, VA(18) + 0x18);
+    expect_pf_user("pg64.user_after_sup_cached_write_faults", probe_wr64, VA(18) + 0x20, PF_U | PF_W | PF_P,
+                   VA(18) + 0x20);
+    expect_pf_user("pg64.user_after_sup_cached_pde_faults", probe_rd64, VA_S_PD + 0x40, PF_U | PF_P, VA_S_PD + 0x40);
 }
 
 static void test_smep_smap(void)
@@ -248,6 +258,9 @@ static void test_smep_smap(void)
         CHECK_EQ("pg64.smep_read_user_page_ok", rd(VA(19)) & 0xFF, 0xC3);
         write_cr4(cr4);
         CHECK("pg64.smep_off_exec_user_page_ok", try_call(probe_exec, (void *)(uintptr_t)VA(19)) == 0);
+        write_cr4(cr4 | CR4_SMEP);
+        expect_pf("pg64.smep_reenabled_faults_again", probe_exec, VA(19), PF_I | PF_P, VA(19));
+        write_cr4(cr4);
     } else {
         CHECK("pg64.smep_advertised", false);
     }
@@ -261,6 +274,8 @@ static void test_smep_smap(void)
         CHECK("pg64.smap_write_with_ac_ok", try_call(probe_wr64_ac, (void *)(uintptr_t)(VA(16) + 0x50)) == 0 &&
                                                 pg64(10, 0x50) == 0x5A5A5A5A5A5A5A5Aull);
         CHECK_EQ("pg64.smap_sup_page_read_ok", rd(VA(18) + 0x48), pg64(10, 0x48));
+        /* The AC=1 translation must not serve an AC=0 access. */
+        expect_pf("pg64.smap_ac_cleared_faults_again", probe_rd64, VA(16) + 0x48, PF_P, VA(16) + 0x48);
         /* SMAP respects R/W: AC does not make a read-only user page writable with WP=1. */
         long r = try_call(probe_wr64_ac, (void *)(uintptr_t)(VA(17) + 0x58));
         expect_fault("pg64.smap_ac_ro_user_write_errWP", r, 14, PF_W | PF_P, true, VA(17) + 0x58);
@@ -292,42 +307,28 @@ static void test_reserved(void)
     pdpt_t[2] = (1ull << 13) | PTE_P | PTE_RW | PTE_PS;
     expect_pf("pg64.rsvd_1g_pdpte_bit13", probe_rd64, VA_1G_RSVD + 0x100, PF_RSVD | PF_P, VA_1G_RSVD + 0x100);
     expect_pf("pg64.rsvd_pml4e_ps", probe_rd64, VA_PML4_RSVD + 0x10, PF_RSVD | PF_P, VA_PML4_RSVD + 0x10);
+    /* Bits that look alike but are not reserved: PAT (bit 7) in a 4 KiB PTE is not PS, PAT
+     * (bit 12) in a 2 MiB or 1 GiB leaf, the ignored bits 11:9 and 62:52 (no PKE) in a leaf,
+     * and D, G and the ignored bits in non-leaf entries. */
+    map(6, PA(pages[1]), PTE_P | PTE_RW | (1ull << 7) | (7ull << 9) | (0x7FFull << 52));
+    CHECK_EQ("pg64.pte_pat_and_ignored_bits_ok", rd(VA(6) + 0x18), pg64(1, 0x18));
+    pd_t[7] = PA_2M | PTE_P | PTE_RW | PTE_PS | (1ull << 12) | (7ull << 9) | (0x7FFull << 52);
+    invlpg(TB + (7ull << 21));
+    CHECK_EQ("pg64.pde_2m_pat_and_ignored_bits_ok", rd(TB + (7ull << 21) + 0x18), rd(PA_2M + 0x18));
+    pd_t[7] = PA(pt_s) | PTE_P | PTE_RW | PTE_D | PTE_G | (7ull << 9) | (0x7FFull << 52);
+    pt_s[3] = PA(pages[1]) | PTE_P | PTE_RW;
+    invlpg(TB + (7ull << 21) + 3 * PG);
+    CHECK_EQ("pg64.nonleaf_pde_ignored_bits_ok", rd(TB + (7ull << 21) + 3 * PG + 0x20), pg64(1, 0x20));
+    if (cpuid(0x80000001, 0).edx & (1u << 26)) {
+        pdpt_t[3] = 0 | PTE_P | PTE_RW | PTE_PS | (1ull << 12) | (7ull << 9);
+        CHECK_EQ("pg64.pdpte_1g_pat_bit_ok", rd(TB + (3ull << 30) + PA(pages[1]) + 0x28), pg64(1, 0x28));
+    }
+    pml4_u[3] = PA(pdpt_t) | PTE_P | PTE_RW | PTE_US | PTE_D | PTE_G | (7ull << 9) | (0x7FFull << 52);
+    pml4_k[3] = pml4_u[3];
+    CHECK_EQ("pg64.pml4e_ignored_bits_ok", rd(0x18000000000ull + 6 * PG + 0x30), pg64(1, 0x30));
     /* A non-present entry's other bits are ignored: no RSVD even with junk in them. */
     map(6, 0x7FFFFFFFFFFFF000ull, 0xFFEull);
     expect_pf("pg64.np_ignores_rsvd_bits", probe_rd64, VA(6), 0, VA(6));
-}
-
-static void test_accessed_dirty(void)
-{
-    map(7, PA(pages[3]), PTE_P | PTE_RW);
-    pd_t[0] &= ~PTE_A;
-    pdpt_t[0] &= ~PTE_A;
-    pml4_u[1] &= ~PTE_A;
-    write_cr3(read_cr3()); /* drop cached upper levels too */
-    CHECK("pg64.ad_clear_before", !(pt_t[7] & (PTE_A | PTE_D)));
-    (void)rd(VA(7) + 8);
-    CHECK("pg64.read_sets_A", pt_t[7] & PTE_A);
-    CHECK("pg64.read_leaves_D_clear", !(pt_t[7] & PTE_D));
-    CHECK("pg64.read_sets_A_pde", pd_t[0] & PTE_A);
-    CHECK("pg64.read_sets_A_pdpte", pdpt_t[0] & PTE_A);
-    CHECK("pg64.read_sets_A_pml4e", pml4_u[1] & PTE_A);
-    CHECK("pg64.upper_levels_no_D", !(pd_t[0] & PTE_D) && !(pdpt_t[0] & PTE_D));
-    /* The read left a TLB entry without D: the write must still set D in memory. */
-    wr(VA(7) + 8, 42);
-    CHECK("pg64.write_sets_D", pt_t[7] & PTE_D);
-    /* Clear D again after INVLPG: the next write sets it again. */
-    pt_t[7] &= ~PTE_D;
-    invlpg(VA(7));
-    wr(VA(7) + 16, 43);
-    CHECK("pg64.write_after_invlpg_sets_D", (pt_t[7] & (PTE_A | PTE_D)) == (PTE_A | PTE_D));
-    /* A write as the first access sets both. */
-    map(7, PA(pages[3]), PTE_P | PTE_RW);
-    wr(VA(7) + 24, 44);
-    CHECK("pg64.first_write_sets_A_and_D", (pt_t[7] & (PTE_A | PTE_D)) == (PTE_A | PTE_D));
-    /* A faulting write must not set D. */
-    map(7, PA(pages[3]), PTE_P);
-    (void)try_call(probe_wr64, (void *)(uintptr_t)VA(7));
-    CHECK("pg64.faulting_write_no_D", !(pt_t[7] & PTE_D));
 }
 
 static void test_large_pages(void)
@@ -355,83 +356,7 @@ static void test_large_pages(void)
     }
 }
 
-static void test_invlpg_and_global(void)
-{
-    map(8, PA(pages[4]), PTE_P | PTE_RW);
-    CHECK_EQ("pg64.invlpg_before", rd(VA(8) + 0x100), pg64(4, 0x100));
-    pt_t[8] = PA(pages[5]) | PTE_P | PTE_RW;
-    uint64_t stale = rd(VA(8) + 0x100);
-    printf("INFO: without INVLPG the old translation was %s\n",
-           stale == pg64(4, 0x100) ? "still used (cached)" : "not used");
-    invlpg(VA(8));
-    CHECK_EQ("pg64.invlpg_new_translation", rd(VA(8) + 0x100), pg64(5, 0x100));
-
-    uint64_t cr4 = read_cr4();
-    CHECK("pg64.pge_advertised", cpuid(1, 0).edx & (1u << 13));
-    write_cr4(cr4 | CR4_PGE);
-    map(9, PA(pages[4]), PTE_P | PTE_RW | PTE_G);
-    map(10, PA(pages[4]), PTE_P | PTE_RW);
-    CHECK_EQ("pg64.global_read", rd(VA(9) + 0x200), pg64(4, 0x200));
-    CHECK_EQ("pg64.nonglobal_read", rd(VA(10) + 0x200), pg64(4, 0x200));
-    pt_t[9] = PA(pages[5]) | PTE_P | PTE_RW | PTE_G;
-    pt_t[10] = PA(pages[5]) | PTE_P | PTE_RW;
-    write_cr3(read_cr3());
-    CHECK_EQ("pg64.cr3_reload_flushes_nonglobal", rd(VA(10) + 0x200), pg64(5, 0x200));
-    uint64_t g = rd(VA(9) + 0x200);
-    printf("INFO: global page after a CR3 reload: %s\n",
-           g == pg64(4, 0x200) ? "old translation kept (global)" : "re-walked");
-    write_cr4(cr4 & ~CR4_PGE);
-    write_cr4(cr4 | CR4_PGE);
-    CHECK_EQ("pg64.pge_toggle_flushes_global", rd(VA(9) + 0x200), pg64(5, 0x200));
-    pt_t[9] = PA(pages[6]) | PTE_P | PTE_RW | PTE_G;
-    invlpg(VA(9));
-    CHECK_EQ("pg64.invlpg_flushes_global", rd(VA(9) + 0x200), pg64(6, 0x200));
-    write_cr4(cr4);
-}
-
 static void do_invlpg_noncanonical(void *p) { invlpg((uint64_t)(uintptr_t)p); }
-
-static unsigned fixups;
-static bool pf_fixup(struct trap_frame *f)
-{
-    (void)f;
-    uint64_t cr2 = read_cr2();
-    for (unsigned i = 11; i <= 13; i++) {
-        if (cr2 >> 12 != VA(i) >> 12)
-            continue;
-        if (!(pt_t[i] & PTE_P))
-            pt_t[i] |= PTE_P; /* demand paging: make it present */
-        else
-            pt_t[i] |= PTE_RW; /* copy-on-write style: make it writable */
-        fixups++;
-        return true; /* resume at the faulting instruction */
-    }
-    return false;
-}
-
-static void test_fixup_resume(void)
-{
-    map(11, PA(pages[6]), PTE_RW);
-    map(12, PA(pages[7]), PTE_RW);
-    map(13, PA(pages[7]), PTE_P);
-    fixups = 0;
-    trap_set_handler(14, pf_fixup);
-    uint64_t v = rd(VA(11) + 0x300);
-    CHECK("pg64.fixup_np_read_resumes", v == pg64(6, 0x300) && fixups == 1);
-    wr(VA(12) + 0x308, 0xF1F2F3F4F5F6F7F8ull);
-    CHECK("pg64.fixup_np_write_resumes", pg64(7, 0x308) == 0xF1F2F3F4F5F6F7F8ull && fixups == 2);
-    (void)rd(VA(13) + 0x310); /* a read-only TLB entry that the fault must drop */
-    wr(VA(13) + 0x310, 0xABCDABCDABCDABCDull);
-    CHECK("pg64.fixup_ro_write_resumes", pg64(7, 0x310) == 0xABCDABCDABCDABCDull && fixups == 3);
-    /* A string store into a not-present page: the handler fixes it and REP resumes. */
-    map(11, PA(pages[6]), PTE_RW);
-    uint64_t dst = VA(11) + 0x400;
-    uint64_t cnt = 64;
-    __asm__ volatile("rep stosb" : "+D"(dst), "+c"(cnt) : "a"(0x77) : "memory");
-    CHECK("pg64.fixup_rep_stos_resumes", fixups == 4 && cnt == 0 && pages[6][0x400] == 0x77 &&
-                                             pages[6][0x43F] == 0x77 && pages[6][0x440] != 0x77);
-    trap_set_handler(14, NULL);
-}
 
 static void probe_cross_wr(void *p) { *(volatile uint64_t *)p = 0x8877665544332211ull; }
 static void probe_cross_wr16(void *p) { *(volatile uint16_t *)p = 0xBBAA; }
@@ -502,276 +427,47 @@ static void test_exec_paths(void)
 
 static void do_write_cr3(void *p) { write_cr3((uint64_t)(uintptr_t)p); }
 
-/* Page tables in odd places, TLB tag conflicts, and string faults. */
-static uint64_t rep_fault_rdi, rep_fault_rcx;
-static bool pf_rep_fixup(struct trap_frame *f)
-{
-    if (read_cr2() >> 12 != VA(25) >> 12 || (pt_t[25] & PTE_P))
-        return false;
-    rep_fault_rdi = f->rdi;
-    rep_fault_rcx = f->rcx;
-    pt_t[25] |= PTE_P;
-    return true;
-}
-
-static void test_odd_tables(void)
-{
-    /* A page table in the RAM hole reads all-ones: present with reserved bits set, #PF RSVD. */
-    uint64_t hole = 0xD0000000ull; /* inside the PCI hole below 4 GiB, whatever the RAM size */
-    pd_t[6] = hole | PTE_P | PTE_RW;
-    expect_pf("pg64.page_table_in_hole_rsvd", probe_rd64, TB + (6ull << 21) + 0x18, PF_RSVD | PF_P,
-              TB + (6ull << 21) + 0x18);
-    pd_t[6] = 0;
-
-    /* A recursive PML4 slot (510): the region's page table appears at a fixed VA. */
-    pml4_u[510] = PA(pml4_u) | PTE_P | PTE_RW;
-    uint64_t rec = 0xFFFF000000000000ull | (510ull << 39) | (1ull << 30); /* -> pdpt_t[0] -> pd_t[0] -> pt_t */
-    map(24, PA(pages[12]), PTE_P | PTE_RW);
-    CHECK_EQ("pg64.recursive_map_reads_pte", rd(rec + 24 * 8) & ~(PTE_A | PTE_D), PA(pages[12]) | PTE_P | PTE_RW);
-    wr(rec + 24 * 8, PA(pages[13]) | PTE_P | PTE_RW);
-    invlpg(VA(24));
-    CHECK_EQ("pg64.recursive_map_writes_pte", rd(VA(24) + 0x68), pg64(13, 0x68));
-    pml4_u[510] = 0;
-    write_cr3(read_cr3());
-
-    /* Three VAs with the same low 39 bits (identity, slot 1, slot 511) and three different pages. */
-    uint64_t lowva = PA(pages[15]);
-    CHECK("pg64.image_below_2m", lowva < (2ull << 20));
-    lowva &= (2ull << 20) - 1;
-    pt_t[lowva >> 12] = PA(pages[14]) | PTE_P | PTE_RW;
-    invlpg(TB + lowva);
-    pml4_u[511] = PA(pdpt_t) | PTE_P | PTE_RW;
-    uint64_t hi = 0xFFFFFF8000000000ull + lowva;
-    write_cr3(read_cr3());
-    bool ok = true;
-    for (int k = 0; k < 64; k++) {
-        ok &= rd(lowva + 8 * (k & 7)) == pg64(15, 8 * (k & 7));
-        ok &= rd(TB + lowva + 8 * (k & 7)) == pg64(14, 8 * (k & 7));
-        ok &= rd(hi + 8 * (k & 7)) == pg64(14, 8 * (k & 7));
-    }
-    CHECK("pg64.tlb_same_low_bits_different_pages", ok);
-    wr(hi + 0x100, 0x3131313131313131ull);
-    CHECK("pg64.tlb_same_low_bits_write_right_page",
-          pg64(14, 0x100) == 0x3131313131313131ull && pg64(15, 0x100) != 0x3131313131313131ull);
-    pml4_u[511] = 0;
-    pt_t[lowva >> 12] = 0;
-    write_cr3(read_cr3());
-
-    /* A read-cached translation of an NX page still refuses execution. */
-    (void)rd(VA(4));
-    expect_pf("pg64.nx_after_read_still_faults", probe_exec, VA(4), PF_I | PF_P, VA(4));
-
-    /* rep movsb faulting on the second page: registers point at the faulting byte. */
-    map(24, PA(pages[12]), PTE_P | PTE_RW);
-    map(25, PA(pages[13]), PTE_RW);
-    trap_set_handler(14, pf_rep_fixup);
-    static const char src[64] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde";
-    uint64_t d = VA(25) - 24, s = PA(src), n = 40;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
-    trap_set_handler(14, NULL);
-    CHECK("pg64.rep_movsb_fault_regs_at_faulting_byte", rep_fault_rdi == VA(25) && rep_fault_rcx == 16);
-    CHECK("pg64.rep_movsb_resumed_complete",
-          n == 0 && d == VA(25) + 16 && !memcmp((const void *)&pages[12][PG - 24], src, 24) &&
-              !memcmp((const void *)&pages[13][0], src + 24, 16));
-}
-
-/* INVPCID (advertised in CPUID.7:EBX[10]) with CR4.PCIDE=0: only PCID 0 exists. */
-struct invpcid_desc { uint64_t pcid, addr; };
-struct invpcid_req { uint64_t type; struct invpcid_desc d; };
-static void do_invpcid(void *p)
-{
-    struct invpcid_req *r = p;
-    __asm__ volatile("invpcid %0, %1" ::"m"(r->d), "r"(r->type) : "memory");
-}
-
-static void test_invpcid(void)
-{
-    if (!(cpuid(7, 0).ebx & (1u << 10))) {
-        printf("INFO: INVPCID not advertised\n");
-        return;
-    }
-    uint64_t cr4 = read_cr4();
-    write_cr4(cr4 | CR4_PGE);
-    map(26, PA(pages[4]), PTE_P | PTE_RW);
-    map(27, PA(pages[4]), PTE_P | PTE_RW | PTE_G);
-    map(28, PA(pages[4]), PTE_P | PTE_RW);
-    (void)rd(VA(26));
-    (void)rd(VA(27));
-    (void)rd(VA(28));
-    pt_t[26] = PA(pages[5]) | PTE_P | PTE_RW;
-    pt_t[27] = PA(pages[5]) | PTE_P | PTE_RW | PTE_G;
-    pt_t[28] = PA(pages[5]) | PTE_P | PTE_RW;
-    struct invpcid_req r = {0, {0, VA(26)}};
-    CHECK("pg64.invpcid_type0_ok", try_call(do_invpcid, &r) == 0);
-    CHECK_EQ("pg64.invpcid_type0_new_translation", rd(VA(26) + 0x10), pg64(5, 0x10));
-    r = (struct invpcid_req){3, {0, 0}};
-    CHECK("pg64.invpcid_type3_ok", try_call(do_invpcid, &r) == 0);
-    CHECK_EQ("pg64.invpcid_type3_flushes_nonglobal", rd(VA(28) + 0x10), pg64(5, 0x10));
-    printf("INFO: global page after INVPCID type 3: %s\n",
-           rd(VA(27) + 0x10) == pg64(4, 0x10) ? "old translation kept" : "re-walked");
-    r = (struct invpcid_req){2, {0, 0}};
-    CHECK("pg64.invpcid_type2_ok", try_call(do_invpcid, &r) == 0);
-    CHECK_EQ("pg64.invpcid_type2_flushes_global", rd(VA(27) + 0x10), pg64(5, 0x10));
-    r = (struct invpcid_req){4, {0, 0}};
-    expect_fault("pg64.invpcid_type4_gp0", try_call(do_invpcid, &r), 13, 0, false, 0);
-    r = (struct invpcid_req){0, {0, 0x0000800000000000ull}};
-    expect_fault("pg64.invpcid_noncanonical_gp0", try_call(do_invpcid, &r), 13, 0, false, 0);
-    r = (struct invpcid_req){0, {1, VA(26)}};
-    expect_fault("pg64.invpcid_pcid1_without_pcide_gp0", try_call(do_invpcid, &r), 13, 0, false, 0);
-    r = (struct invpcid_req){2, {1ull << 12, 0}};
-    expect_fault("pg64.invpcid_desc_rsvd_gp0", try_call(do_invpcid, &r), 13, 0, false, 0);
-    write_cr4(cr4);
-}
-
-/* Stack writes into a not-present page: the handler (on an IST stack) maps it and the PUSH or
- * CALL re-executes with RSP as it was before the fault. */
-uint64_t stack_push_probe(uint64_t rsp);
-uint64_t stack_call_probe(uint64_t rsp);
+/* CR4 bits for paging features exist exactly when CPUID advertises them (SDM Vol 3 2.5: setting
+ * a bit for an unsupported feature is #GP(0)). Each is set and cleared back in one go. */
+void cr4_set_restore(uint64_t *vals);
 __asm__(".text\n"
-        "stack_push_probe:\n"
-        "  movq %rsp, %r11\n"
-        "  movq %rdi, %rsp\n"
-        "  pushq $0x5678\n"
-        "  popq %rax\n"
-        "  movq %r11, %rsp\n"
-        "  ret\n"
-        "stack_call_probe:\n"
-        "  movq %rsp, %r11\n"
-        "  movq %rdi, %rsp\n"
-        "  call 1f\n"
-        "1: popq %rax\n"
-        "  leaq 1b(%rip), %rcx\n"
-        "  subq %rcx, %rax\n"
-        "  movq %r11, %rsp\n"
+        "cr4_set_restore:\n"
+        "  movq 0(%rdi), %rax\n"
+        "  movq 8(%rdi), %rcx\n"
+        "  movq %rax, %cr4\n"
+        "  movq %rcx, %cr4\n"
         "  ret\n");
+static void do_cr4_set_restore(void *p) { cr4_set_restore(p); }
 
-static uint64_t stack_fault_rsp;
-static unsigned stack_fixups;
-static bool pf_stack_fixup(struct trap_frame *f)
+static void test_cr4_features(void)
 {
-    uint64_t cr2 = read_cr2();
-    for (unsigned i = 29; i <= 31; i++)
-        if (cr2 >> 12 == VA(i) >> 12 && !(pt_t[i] & PTE_P)) {
-            pt_t[i] |= PTE_P;
-            stack_fault_rsp = f->rsp;
-            stack_fixups++;
-            return true;
-        }
-    return false;
-}
-
-static uint8_t ist_stack[8192] __attribute__((aligned(16)));
-
-static void test_stack_fixup(void)
-{
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr;
-    __asm__ volatile("sidt %0" : "=m"(idtr));
-    volatile uint8_t *gate14 = (volatile uint8_t *)(uintptr_t)(idtr.base + 14 * 16);
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
-    uint16_t tr;
-    __asm__ volatile("sgdt %0; str %1" : "=m"(gdtr), "=r"(tr));
-    const volatile uint64_t *td = (const volatile uint64_t *)(uintptr_t)(gdtr.base + (tr & ~7u));
-    uint64_t tss = (td[0] >> 16 & 0xFFFFFF) | (td[0] >> 56 & 0xFF) << 24 | td[1] << 32;
-    volatile uint64_t *ist1 = (volatile uint64_t *)(uintptr_t)(tss + 0x24);
-    uint64_t old_ist1 = *ist1;
-    *ist1 = PA(ist_stack + sizeof(ist_stack));
-    gate14[4] = 1;
-    map(29, PA(pages[12]), PTE_RW);
-    map(30, PA(pages[13]), PTE_RW);
-    map(31, PA(pages[14]), PTE_RW);
-    stack_fixups = 0;
-    trap_set_handler(14, pf_stack_fixup);
-    uint64_t v = stack_push_probe(VA(30));
-    CHECK("pg64.fixup_push_np_stack_resumes", v == 0x5678 && stack_fixups == 1);
-    CHECK_EQ("pg64.fixup_push_rsp_unchanged_at_fault", stack_fault_rsp, VA(30));
-    CHECK_EQ("pg64.fixup_push_landed", pg64(12, PG - 8), 0x5678);
-    v = stack_call_probe(VA(32));
-    CHECK("pg64.fixup_call_np_stack_resumes", v == 0 && stack_fixups == 2);
-    CHECK_EQ("pg64.fixup_call_rsp_unchanged_at_fault", stack_fault_rsp, VA(32));
-    /* A push straddling two not-present pages: two faults, one per page, then success. */
-    map(29, PA(pages[12]), PTE_RW);
-    map(30, PA(pages[13]), PTE_RW);
-    v = stack_push_probe(VA(30) + 4);
-    CHECK("pg64.fixup_push_straddle_two_faults", v == 0x5678 && stack_fixups == 4);
-    trap_set_handler(14, NULL);
-    gate14[4] = 0;
-    *ist1 = old_ist1;
-}
-
-/* INVLPG and MOV to CR3 are serializing (SDM Vol 3 10.3): the instruction after one that
- * remaps the code page it sits on is fetched through the new translation. */
-static void test_remap_own_code(void)
-{
-    /* mov %rsi,(%rdx); invlpg (%rdi); mov $imm,%eax; ret */
-    static const uint8_t inv[] = {0x48, 0x89, 0x32, 0x0F, 0x01, 0x3F, 0xB8, 1, 0, 0, 0, 0xC3};
-    /* mov %rsi,(%rdx); mov %rdi,%cr3; mov $imm,%eax; ret */
-    static const uint8_t cr3[] = {0x48, 0x89, 0x32, 0x0F, 0x22, 0xDF, 0xB8, 1, 0, 0, 0, 0xC3};
-    uint64_t r;
-    memcpy((void *)&pages[12][0x100], inv, sizeof(inv));
-    memcpy((void *)&pages[13][0x100], inv, sizeof(inv));
-    pages[13][0x107] = 2;
-    map(40, PA(pages[12]), PTE_P);
-    __asm__ volatile("call *%1"
-                     : "=a"(r)
-                     : "r"(VA(40) + 0x100), "D"(VA(40)), "S"(PA(pages[13]) | PTE_P), "d"(&pt_t[40])
-                     : "memory", "rcx", "r8", "r9", "r10", "r11");
-    CHECK_EQ("pg64.invlpg_own_code_page_refetches", r, 2);
-    memcpy((void *)&pages[12][0x200], cr3, sizeof(cr3));
-    memcpy((void *)&pages[13][0x200], cr3, sizeof(cr3));
-    pages[12][0x207] = 3;
-    map(40, PA(pages[13]), PTE_P);
-    __asm__ volatile("call *%1"
-                     : "=a"(r)
-                     : "r"(VA(40) + 0x200), "D"(read_cr3()), "S"(PA(pages[12]) | PTE_P), "d"(&pt_t[40])
-                     : "memory", "rcx", "r8", "r9", "r10", "r11");
-    CHECK_EQ("pg64.mov_cr3_own_code_page_refetches", r, 3);
-}
-
-/* Descriptor-table and TSS reads made on behalf of CPL-3 code are supervisor accesses (SDM Vol 3
- * 4.6): with the GDT, IDT and TSS on supervisor pages, ring 3 still loads segments, and takes
- * an interrupt back to ring 0. */
-static volatile uint64_t pd_low[512] __attribute__((aligned(4096)));
-static volatile uint64_t pdpt_low[512] __attribute__((aligned(4096)));
-static volatile uint64_t pt_low[512] __attribute__((aligned(4096)));
-static volatile uint64_t pml4_x[512] __attribute__((aligned(4096)));
-
-static void user_load_ds(void *p)
-{
-    (void)p;
-    __asm__ volatile("movl $0x23, %%eax; movl %%eax, %%ds; movl %%eax, %%es" ::: "rax", "memory");
-}
-
-static void supervise_range(uint64_t base, uint64_t len)
-{
-    for (uint64_t a = base & ~(PG - 1); a < base + len; a += PG)
-        if (a < (2ull << 20))
-            pt_low[a >> 12] &= ~PTE_US;
-}
-
-static void test_user_implicit(void)
-{
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr, idtr;
-    uint16_t tr;
-    __asm__ volatile("sgdt %0; sidt %1; str %2" : "=m"(gdtr), "=m"(idtr), "=r"(tr));
-    const volatile uint64_t *td = (const volatile uint64_t *)(uintptr_t)(gdtr.base + (tr & ~7u));
-    uint64_t tss = (td[0] >> 16 & 0xFFFFFF) | (td[0] >> 56 & 0xFF) << 24 | td[1] << 32;
-    for (unsigned i = 0; i < 512; i++) {
-        pt_low[i] = ((uint64_t)i << 12) | PTE_P | PTE_RW | PTE_US;
-        pd_low[i] = guest_pd[i];
-        pdpt_low[i] = i < 4 ? guest_pdpt[i] : 0;
-        pml4_x[i] = pml4_u[i];
+    static const struct {
+        const char *name;
+        unsigned bit;
+        uint32_t leaf;
+        unsigned reg; /* 1 EBX, 2 ECX, 3 EDX */
+        unsigned cpuid_bit;
+    } feats[] = {
+        {"pg64.cr4_pcide_iff_cpuid_pcid", 17, 1, 2, 17},
+        {"pg64.cr4_pke_iff_cpuid_pku", 22, 7, 2, 3},
+        {"pg64.cr4_pge_iff_cpuid_pge", 7, 1, 3, 13},
+        {"pg64.cr4_pse_iff_cpuid_pse", 4, 1, 3, 3},
+    };
+    uint64_t cr4 = read_cr4();
+    for (unsigned k = 0; k < sizeof(feats) / sizeof(feats[0]); k++) {
+        struct cpuid_regs c = cpuid(feats[k].leaf, 0);
+        uint32_t r = feats[k].reg == 1 ? c.ebx : feats[k].reg == 2 ? c.ecx : c.edx;
+        bool has = (r >> feats[k].cpuid_bit) & 1;
+        uint64_t vals[2] = {cr4 | (1ull << feats[k].bit), cr4};
+        long res = try_call(do_cr4_set_restore, vals);
+        check(feats[k].name, has ? res == 0 : res == (TRAP_CAUGHT | 13),
+              "CPUID says %s, MOV to CR4 with bit %u %s", has ? "supported" : "unsupported", feats[k].bit,
+              res == 0 ? "succeeded" : "faulted");
     }
-    supervise_range(gdtr.base, gdtr.limit + 1u);
-    supervise_range(idtr.base, idtr.limit + 1u);
-    supervise_range(tss, 0x68);
-    pd_low[0] = PA(pt_low) | PTE_P | PTE_RW | PTE_US;
-    pdpt_low[0] = PA(pd_low) | PTE_P | PTE_RW | PTE_US;
-    pml4_x[0] = PA(pdpt_low) | PTE_P | PTE_RW | PTE_US;
-    uint64_t cr3 = read_cr3();
-    write_cr3(PA(pml4_x));
-    CHECK("pg64.user_implicit_sup_gdt_idt_tss_ok", try_call_user(user_load_ds, NULL) == 0);
-    expect_pf_user("pg64.user_explicit_read_sup_gdt_faults", probe_rd64, gdtr.base, PF_U | PF_P, gdtr.base);
-    write_cr3(cr3);
+    CHECK_EQ("pg64.cr4_restored", read_cr4(), cr4);
+    /* LA57 cannot change in IA-32e mode (SDM Vol 3 2.5). */
+    uint64_t v57[2] = {cr4 | (1ull << 12), cr4};
+    CHECK("pg64.cr4_la57_in_long_mode_gp", try_call(do_cr4_set_restore, v57) == (TRAP_CAUGHT | 13));
 }
 
 static void test_canonical(void)
@@ -813,17 +509,10 @@ int main(uint32_t mb_info)
     test_user();
     test_smep_smap();
     test_reserved();
-    test_accessed_dirty();
     test_large_pages();
-    test_invlpg_and_global();
-    test_fixup_resume();
     test_page_crossing();
     test_exec_paths();
-    test_odd_tables();
-    test_invpcid();
-    test_stack_fixup();
-    test_remap_own_code();
-    test_user_implicit();
+    test_cr4_features();
     test_canonical();
     write_cr3(cr3);
     test_finish();

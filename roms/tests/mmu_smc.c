@@ -85,6 +85,23 @@ __asm__(".section .data.smc, \"awx\"\n"
         "  jnz 3b\n"
         "  movb $1, 5b+2(%rip)\n"
         "  ret\n"
+        ".balign 64\n"
+        /* smc_count_loop(n): increments a counter on its own code page n times. */
+        ".globl smc_count_loop\n"
+        "smc_count_loop:\n"
+        "  movl $0, smc_counter(%rip)\n"
+        "6:  incl smc_counter(%rip)\n"
+        "  addl $2, smc_counter2(%rip)\n"
+        "  decl %edi\n"
+        "  jnz 6b\n"
+        "  movl smc_counter(%rip), %eax\n"
+        "  addl smc_counter2(%rip), %eax\n"
+        "  ret\n"
+        ".balign 64\n"
+        "smc_counter:\n"
+        "  .long 0\n"
+        "smc_counter2:\n"
+        "  .long 0\n"
         ".balign 4096\n"
         "smc_page2:\n"
         ".skip 4096 - 2\n"
@@ -95,6 +112,7 @@ __asm__(".section .data.smc, \"awx\"\n"
         ".balign 4096\n"
         ".text\n");
 void smc_next_op_reset(void);
+uint32_t smc_count_loop(uint32_t n);
 extern uint8_t smc_target_bytes[] __asm__("smc_target");
 extern uint8_t smc_straddle_bytes[] __asm__("smc_straddle");
 
@@ -160,6 +178,9 @@ static void test_next_insn(void)
     /* 5 iterations: 1 + 1 (counts 5, 4) then 100 x 3 (counts 3, 2, 1). */
     CHECK_EQ("smc.loop_patches_own_body", smc_loop(5), 302);
     CHECK_EQ("smc.loop_restored", smc_loop(2), 2);
+    /* Data stores to the page of the running loop (not to its bytes) must not disturb it. */
+    CHECK_EQ("smc.loop_writes_own_page_data", smc_count_loop(1000), 3000);
+    CHECK_EQ("smc.loop_writes_own_page_data_again", smc_count_loop(7), 7 + 2000 + 14);
 }
 
 static void map_alias(unsigned i, uint64_t pa, uint64_t flags)
@@ -349,6 +370,48 @@ static void test_overlay(void)
     wrmsr(MSR_GUEST_OS_ID, 0);
 }
 
+/* The same bytes decode differently in 64-bit and compatibility mode (0x40 is REX or INC EAX):
+ * decoded code must be kept per mode. compat_call(f) far-calls a 32-bit trampoline that calls f. */
+uint32_t compat_call(uint32_t f);
+__asm__(".text\n"
+        ".code64\n"
+        "compat_call:\n"
+        "  pushq %rbx\n"
+        "  movl %edi, %esi\n"
+        "  leaq compat_ptr(%rip), %rax\n"
+        "  lcall *(%rax)\n"
+        "  popq %rbx\n"
+        "  ret\n"
+        ".code32\n"
+        "compat_tramp:\n"
+        "  call *%esi\n"
+        "  lret\n"
+        ".code64\n"
+        ".data\n"
+        ".balign 8\n"
+        "compat_ptr:\n"
+        "  .long compat_tramp\n"
+        "  .word 0x18\n"
+        ".text\n");
+
+static void test_modes(void)
+{
+    volatile uint8_t *c = buf[3] + 0x600;
+    uint32_t f = (uint32_t)(uintptr_t)c;
+    c[0] = 0x31; /* xor eax, eax */
+    c[1] = 0xC0;
+    c[2] = 0x40; /* 64-bit: REX prefix of the RET; 32-bit: inc eax */
+    c[3] = 0xC3;
+    CHECK_EQ("smc.mode_64bit_decode", ((uint32_t (*)(void))(uintptr_t)f)(), 0);
+    CHECK_EQ("smc.mode_compat_decode_same_bytes", compat_call(f), 1);
+    CHECK_EQ("smc.mode_64bit_again", ((uint32_t (*)(void))(uintptr_t)f)(), 0);
+    CHECK_EQ("smc.mode_compat_again", compat_call(f), 1);
+    c[2] = 0x90; /* nop in both */
+    CHECK_EQ("smc.mode_compat_after_patch", compat_call(f), 0);
+    c[2] = 0x40;
+    CHECK_EQ("smc.mode_compat_after_patch_back", compat_call(f), 1);
+}
+
 int main(uint32_t mb_info)
 {
     (void)mb_info;
@@ -360,5 +423,6 @@ int main(uint32_t mb_info)
     test_straddle();
     test_write_kinds();
     test_overlay();
+    test_modes();
     test_finish();
 }

@@ -98,6 +98,8 @@ struct dtr {
 struct vcpu *cpu_create(struct physmem *pm, const struct cpu_env *env, unsigned apic_id);
 void cpu_destroy(struct vcpu *vp);
 void cpu_reset(struct vcpu *vp);          /* power-on/INIT state: CS:IP = F000:FFF0 */
+/* (CPU part: a VP with apic_id != 0 is an application processor and comes out of
+ * cpu_create/cpu_reset waiting for SIPI: cpu_run returns CPU_STOP_WAIT_SIPI until then.) */
 enum cpu_stop cpu_run(struct vcpu *vp, uint64_t budget);
 
 void cpu_raise_event(struct vcpu *vp, uint32_t ev);

@@ -89,8 +89,35 @@ void dcache_flush_all(struct vcpu *vp)
     memset(dc->lk, 0, sizeof(dc->lk));
     memset(dc->hash, 0, sizeof(dc->hash));
     memset(dc->pages, 0, sizeof(dc->pages));
+    memset(dc->pmask, 0, sizeof(dc->pmask));
     dc->used = 0;
     dc->generation = vp->pm->generation;
+}
+
+/* The 64-byte chunks of its page that bytes [off, off + len) touch. */
+static uint64_t chunk_mask(unsigned off, unsigned len)
+{
+    unsigned first = off >> 6, last = (off + len - 1) >> 6;
+    if (len == 0)
+        return 0;
+    if (last > 63)
+        last = 63;
+    uint64_t hi = last == 63 ? ~0ull : (1ull << (last + 1)) - 1;
+    return hi & ~((1ull << first) - 1);
+}
+
+static uint64_t block_mask(const struct block *b)
+{
+    return chunk_mask((unsigned)(b->gpa & (PAGE_SIZE - 1)), b->insns[b->n].nxt);
+}
+
+/* Recompute a slot's chunk mask from the blocks still chained there. */
+static void slot_remask(struct dcache *dc, unsigned slot)
+{
+    uint64_t m = 0;
+    for (struct block *b = dc->pages[slot]; b; b = b->pnext)
+        m |= block_mask(b);
+    dc->pmask[slot] = m;
 }
 
 static void kill_block(struct block *b)
@@ -98,6 +125,13 @@ static void kill_block(struct block *b)
     b->dead = true;
     for (unsigned k = 0; k <= b->n; k++)
         b->insns[k].op = OP_STALE;
+}
+
+static void drop_dead_lookups(struct dcache *dc)
+{
+    for (unsigned k = 0; k < DC_LOOKUP; k++)
+        if (dc->lk[k].b && dc->lk[k].b->dead)
+            dc->lk[k].ctx = 0;
 }
 
 static void invalidate_page(struct vcpu *vp, gpa_t page)
@@ -117,10 +151,50 @@ static void invalidate_page(struct vcpu *vp, gpa_t page)
     }
     if (any) {
         vp->stats.code_invalidations++;
-        for (unsigned k = 0; k < DC_LOOKUP; k++)
-            if (dc->lk[k].b && dc->lk[k].b->dead)
-                dc->lk[k].ctx = 0;
+        drop_dead_lookups(dc);
+        slot_remask(dc, page_slot(page));
     }
+}
+
+void dcache_code_store(struct vcpu *vp, gpa_t gpa, unsigned len)
+{
+    gpa_t page = gpa & PAGE_MASK;
+    bool left = false;
+    unsigned slot = page_slot(page);
+    uint64_t wmask = chunk_mask((unsigned)(gpa & (PAGE_SIZE - 1)), len);
+    for (struct vcpu *o = vp->hub->first; o; o = o->hub_next) {
+        struct dcache *dc = o->dc;
+        bool killed = false;
+        if (!(dc->pmask[slot] & wmask)) {
+            /* No decoded byte near the store: the page keeps its code. */
+            left = left || dc->pmask[slot];
+            continue;
+        }
+        struct block **pp = &dc->pages[slot];
+        while (*pp) {
+            struct block *b = *pp;
+            if ((b->gpa & PAGE_MASK) != page) {
+                pp = &b->pnext;
+                continue;
+            }
+            gpa_t end = b->gpa + b->insns[b->n].nxt;
+            if (gpa < end && b->gpa < gpa + len) {
+                *pp = b->pnext;
+                kill_block(b);
+                killed = true;
+            } else {
+                left = true;
+                pp = &b->pnext;
+            }
+        }
+        if (killed) {
+            o->stats.code_invalidations++;
+            drop_dead_lookups(dc);
+            slot_remask(dc, slot);
+        }
+    }
+    if (!left)
+        physmem_clear_code(vp->pm, page);
 }
 
 static void hub_code_write(void *opaque, gpa_t page)
@@ -189,6 +263,7 @@ static struct block *build(struct vcpu *vp, gva_t rip, gpa_t gpa)
     unsigned ps = page_slot(gpa);
     b->pnext = dc->pages[ps];
     dc->pages[ps] = b;
+    dc->pmask[ps] |= block_mask(b);
     mark_code(vp, gpa & PAGE_MASK);
     return b;
 }

@@ -18,7 +18,7 @@ struct block {
 };
 
 #define DC_HASH 4096
-#define DC_PAGES 1024
+#define DC_PAGES 4096
 #define DC_LOOKUP 1024
 #define DC_ARENA (8u << 20)
 
@@ -32,6 +32,7 @@ struct dcache {
     struct dc_lookup lk[DC_LOOKUP];
     struct block *hash[DC_HASH];
     struct block *pages[DC_PAGES];
+    uint64_t pmask[DC_PAGES]; /* 64-byte chunks holding decoded code, per page slot (a superset) */
     uint8_t *arena;
     size_t used;
     uint64_t generation;    /* physmem generation the cache was built under */
@@ -46,6 +47,10 @@ struct code_hub {
 int dcache_attach(struct vcpu *vp);
 void dcache_detach(struct vcpu *vp);
 void dcache_flush_lookup(struct vcpu *vp);
+/* A store of len bytes at gpa (one page, which holds decoded code) by this VP: drop, on every
+ * VP, only the blocks decoded from the bytes it overwrites, so data sharing a page with code
+ * does not cost the whole page's blocks. */
+void dcache_code_store(struct vcpu *vp, gpa_t gpa, unsigned len);
 void dcache_flush_all(struct vcpu *vp);
 /* The block to run at vp->rip (decoding it if needed); raises a fault through cpu_fault on a
  * fetch fault. dcache_lookup is the inline hit path. */

@@ -127,6 +127,15 @@ static void phys_read(struct vcpu *vp, const struct insn *i, gpa_t gpa, void *bu
 static void phys_write(struct vcpu *vp, const struct insn *i, gpa_t gpa, const void *buf,
                        unsigned len)
 {
+    struct phys_lookup l;
+    physmem_lookup(vp->pm, gpa, &l);
+    if (l.kind == PHYS_RAM && l.host && l.avail >= len) {
+        gpa_t g = gpa & vp->pm->a20_mask;
+        if (physmem_is_code(vp->pm, g))
+            dcache_code_store(vp, g, len);
+        memcpy(l.host, buf, len);
+        return;
+    }
     uint64_t rip;
     callout_begin(vp, i, &rip);
     physmem_write(vp->pm, gpa, buf, len);
@@ -155,6 +164,15 @@ uint64_t mem_read_slow(struct vcpu *vp, const struct insn *i, gva_t la, unsigned
     return v;
 }
 
+/* TLFS 3.13: writes to a read-only overlay (the hypercall page) raise #GP(0). */
+static void check_writable(struct vcpu *vp, const struct insn *i, gpa_t gpa)
+{
+    struct phys_lookup l;
+    physmem_lookup(vp->pm, gpa, &l);
+    if (l.kind == PHYS_OVERLAY && l.region && l.region->readonly)
+        cpu_fault_gp(vp, i, 0);
+}
+
 void mem_write_buf(struct vcpu *vp, const struct insn *i, gva_t la, const void *buf, unsigned len)
 {
     /* Translate every page first: a fault on the second page must leave memory untouched. */
@@ -171,6 +189,8 @@ void mem_write_buf(struct vcpu *vp, const struct insn *i, gva_t la, const void *
         a = (a + n) & vp->lin_mask;
         rem -= n;
     }
+    for (unsigned k = 0; k < np; k++)
+        check_writable(vp, i, gpas[k]);
     const uint8_t *src = buf;
     for (unsigned k = 0; k < np; k++) {
         phys_write(vp, i, gpas[k], src, lens[k]);
@@ -190,9 +210,10 @@ void mem_probe_write(struct vcpu *vp, const struct insn *i, gva_t la, unsigned l
     const struct tlb_entry *e = &vp->tlb.e[vp->mmu_idx][tlb_index(la)];
     if (e->tag_w == (la & PAGE_MASK) && (la & (PAGE_SIZE - 1)) <= PAGE_SIZE - len)
         return;
-    xlate_or_fault(vp, i, la, MMU_WRITE);
+    check_writable(vp, i, xlate_or_fault(vp, i, la, MMU_WRITE));
     if (((la & (PAGE_SIZE - 1)) + len) > PAGE_SIZE)
-        xlate_or_fault(vp, i, ((la | (PAGE_SIZE - 1)) + 1) & vp->lin_mask, MMU_WRITE);
+        check_writable(vp, i, xlate_or_fault(vp, i, ((la | (PAGE_SIZE - 1)) + 1) & vp->lin_mask,
+                                             MMU_WRITE));
 }
 
 gpa_t mem_fetch_gpa(struct vcpu *vp, gva_t la)

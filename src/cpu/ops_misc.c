@@ -135,3 +135,16 @@ int op_XLAT(struct vcpu *vp, const struct insn *i)
     wreg(vp, 0, 1, mem_rd(vp, i, lin_seg(vp, i->seg, ea), 1));
     return H_NEXT;
 }
+
+/* BOUND (legacy modes): #BR unless lower <= index <= upper, all signed (SDM BOUND). */
+int op_BOUND(struct vcpu *vp, const struct insn *i)
+{
+    unsigned sz = i->opsz;
+    gva_t la = lin_of(vp, i);
+    int64_t lo = sx(mem_rd(vp, i, la, sz), sz);
+    int64_t hi = sx(mem_rd(vp, i, lin_seg(vp, i->seg, (ea_of(vp, i) + sz) & amask_tab[i->asz]), sz), sz);
+    int64_t idx = sx(rreg(vp, i->r1, sz), sz);
+    if (idx < lo || idx > hi)
+        cpu_fault(vp, i, EXC_BR, false, 0);
+    return H_NEXT;
+}

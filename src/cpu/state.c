@@ -112,7 +112,9 @@ void cpu_reset(struct vcpu *vp)
     vp->fxsave[25] = 0x1f;
     vp->cpl = 0;
     vp->halted = false;
-    vp->wait_sipi = false;
+    /* Application processors come out of reset waiting for a Startup IPI (SDM Vol 3 9.4.1);
+     * cpu_run reports CPU_STOP_WAIT_SIPI until one arrives. */
+    vp->wait_sipi = vp->apic_id != 0;
     vp->int_shadow = false;
     vp->nmi_blocked = false;
     vp->stop_exit = false;

@@ -106,10 +106,33 @@ static bool vp_runnable(struct machine *m, unsigned i)
     return false;
 }
 
+/* Keep every VP's TSC equal to virtual time (plus what the guest itself wrote): time that
+ * passed while the VP did not execute (halted, waiting for SIPI, or other VPs running longer
+ * slices) is added to its TSC offset. Without this a guest's clocksource (TSC, Hyper-V TSC
+ * page) would lag the timers, which run on virtual time. */
+static void sync_tsc(struct machine *m)
+{
+    uint64_t now = vclock_now(&m->clock);
+    for (unsigned i = 0; i < m->nvcpus; i++) {
+        struct vcpu *vp = m->vcpu[i];
+        uint64_t ic = cpu_icount(vp);
+        int64_t lag = (int64_t)((now - m->tsc_sync_ns[i]) - (ic - m->tsc_sync_icount[i]) * VCLOCK_NS_PER_INSN);
+        if (lag)
+            cpu_set_tsc_offset(vp, (int64_t)(cpu_get_tsc(vp) - ic) + lag);
+        m->tsc_sync_ns[i] = now;
+        m->tsc_sync_icount[i] = ic;
+    }
+}
+
 int machine_run(struct machine *m)
 {
     unsigned idle_waits = 0;
+    for (unsigned i = 0; i < m->nvcpus; i++) {
+        m->tsc_sync_ns[i] = vclock_now(&m->clock);
+        m->tsc_sync_icount[i] = cpu_icount(m->vcpu[i]);
+    }
     while (m->stop == MSTOP_NONE) {
+        sync_tsc(m);
         uint64_t start = vclock_now(&m->clock);
         uint64_t budget = MACHINE_QUANTUM;
         uint64_t deadline = vclock_next_deadline(&m->clock);

@@ -86,6 +86,10 @@ struct machine {
     void *trace_out;           /* FILE * for --trace lines */
     unsigned current_vp;       /* the VP inside cpu_run: LAPIC MMIO goes to its APIC */
     bool wait_sipi[MACHINE_MAX_VCPUS]; /* an AP in wait-for-SIPI: idle until INIT/SIPI */
+    /* Each VP's TSC counts its own retired instructions; these record when it was last lined
+     * up with the virtual clock, so halted stretches and other VPs' longer slices are added. */
+    uint64_t tsc_sync_ns[MACHINE_MAX_VCPUS];
+    uint64_t tsc_sync_icount[MACHINE_MAX_VCPUS];
     enum machine_stop stop;
     int exit_status;
     uint64_t total_insns;

@@ -124,7 +124,7 @@ Test(cpu_cache, two_vps_share_invalidation)
     struct th t;
     th_init(&t);
     th_mode64(&t);
-    struct vcpu *vp2 = cpu_create(&t.pm, &t.env, 1);
+    struct vcpu *vp2 = cpu_create(&t.pm, &t.env, 0); /* a second BSP-like VP: runs at once */
     cr_assert_not_null(vp2);
     const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0xf4};
     th_load(&t, TH_CODE, code, sizeof(code));
@@ -136,5 +136,27 @@ Test(cpu_cache, two_vps_share_invalidation)
     cr_assert_eq(cpu_run(vp2, 100), CPU_STOP_HALT);
     cr_assert_eq(cpu_get_gpr(vp2, REG_RAX) & 0xffff, 1);
     cpu_destroy(vp2);
+    th_fini(&t);
+}
+
+Test(cpu_cache, data_store_beside_code_keeps_blocks)
+{
+    struct th t;
+    th_init(&t);
+    th_mode64(&t);
+    /* mov rsi, TH_CODE+0x40; mov dword [rsi], 7; mov eax, [rsi]; hlt -- data in the code page */
+    const uint8_t code[] = {0x48, 0xc7, 0xc6, 0x40, 0x00, 0x01, 0x00, 0xc7, 0x06, 0x07, 0x00,
+                            0x00, 0x00, 0x8b, 0x06, 0xf4};
+    th_load(&t, TH_CODE, code, sizeof(code));
+    for (unsigned k = 0; k < 3; k++) {
+        cpu_set_halted(t.vp, false);
+        cpu_set_rip(t.vp, TH_CODE);
+        cr_assert_eq(th_run(&t, 100), CPU_STOP_HALT);
+        cr_assert_eq(cpu_get_gpr(t.vp, REG_RAX), 7);
+    }
+    struct cpu_stats s;
+    cpu_get_stats(t.vp, &s);
+    cr_assert_eq(s.code_invalidations, 0, "a store 0x30 bytes past the code kills nothing");
+    cr_assert_eq(s.blocks_built, 1);
     th_fini(&t);
 }

@@ -1,6 +1,8 @@
 /* System behaviour: exits (CPUID, I/O, MSR, VMCALL, HLT), interrupts and the STI shadow,
  * real -> protected -> long mode, SYSCALL/SYSRET, TSC, RDRAND, INIT/SIPI, stop reasons. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 
@@ -229,6 +231,7 @@ Test(cpu_sys, init_sipi)
     struct vcpu *ap = cpu_create(&t.pm, &t.env, 1);
     cr_assert_not_null(ap);
     th_wr(&t, 0x10000, 0xf4, 1);
+    cr_assert_eq(cpu_run(ap, 100), CPU_STOP_WAIT_SIPI, "an AP starts waiting for SIPI");
     cpu_raise_event(ap, CPU_EV_INIT);
     cr_assert_eq(cpu_run(ap, 100), CPU_STOP_WAIT_SIPI);
     cr_assert_eq(cpu_run(ap, 100), CPU_STOP_WAIT_SIPI);
@@ -314,4 +317,20 @@ Test(cpu_sys, mmio_data_access)
     cr_assert_eq(mmio_reads, 1);
     cr_assert_eq(cpu_get_gpr(t.vp, REG_RBX), 0);
     th_fini(&t);
+}
+
+Test(cpu_sys, readonly_overlay_write_gp)
+{
+    struct th t;
+    /* mov rsi, 0x900000; mov byte [rsi], 1; hlt -- 0x900000 is a read-only overlay */
+    boot64(&t, CODE(0x48, 0xc7, 0xc6, 0x00, 0x00, 0x90, 0x00, 0xc6, 0x06, 0x01, 0xf4));
+    uint8_t *page = malloc(4096);
+    cr_assert_not_null(page);
+    memset(page, 0xcc, 4096);
+    cr_assert_eq(physmem_map_overlay(&t.pm, 0x900000, page, "hypercall", true), 0);
+    cr_assert_eq(th_run(&t, 100), CPU_STOP_HALT);
+    cr_assert_eq(th_vector(&t), 13, "TLFS 3.13: writing the hypercall page raises #GP");
+    cr_assert_eq(page[0], 0xcc);
+    th_fini(&t);
+    free(page);
 }

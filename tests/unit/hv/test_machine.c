@@ -19,8 +19,18 @@ static void cap_tx(void *opaque, uint8_t byte)
 }
 
 /* Creates a machine whose reset vector (F000:FFF0) runs code. */
+static void boot_at(struct machine *m, struct capture *cap, const uint8_t *code, size_t len,
+                    uint64_t max_insns, bool at_rom_start);
+
 static void boot(struct machine *m, struct capture *cap, const uint8_t *code, size_t len,
                  uint64_t max_insns)
+{
+    boot_at(m, cap, code, len, max_insns, false);
+}
+
+/* at_rom_start: code lies at F000:0000 and the reset vector jumps there (for longer guests). */
+static void boot_at(struct machine *m, struct capture *cap, const uint8_t *code, size_t len,
+                    uint64_t max_insns, bool at_rom_start)
 {
     struct machine_config cfg = {
         .ram_size = 16ull << 20,
@@ -34,9 +44,18 @@ static void boot(struct machine *m, struct capture *cap, const uint8_t *code, si
     cr_assert_eq(machine_create(m, &cfg, err, sizeof(err)), 0, "%s", err);
     static uint8_t rom[0x10000];
     memset(rom, 0xF4, sizeof(rom)); /* HLT everywhere else */
-    cr_assert(len <= 16);
-    memcpy(rom + 0xFFF0, code, len);
+    if (at_rom_start) {
+        cr_assert(len <= 0xFFF0);
+        memcpy(rom, code, len);
+        static const uint8_t jmp_to_0[] = {0xE9, 0x0D, 0x00}; /* IP 0xFFF3 + 0x000D wraps to 0 */
+        memcpy(rom + 0xFFF0, jmp_to_0, sizeof(jmp_to_0));
+    } else {
+        cr_assert(len <= 16);
+        memcpy(rom + 0xFFF0, code, len);
+    }
     cr_assert_eq(physmem_map_rom(&m->mem, 0xFFFF0000, rom, sizeof(rom), "test-rom"), 0);
+    /* As on a PC, the same ROM also answers at F000:0000 once CS is reloaded in real mode. */
+    cr_assert_eq(physmem_map_rom(&m->mem, 0xF0000, rom, sizeof(rom), "test-rom-low"), 0);
 }
 
 struct stop_case {
@@ -148,4 +167,34 @@ Test(machine, bad_configuration_is_refused)
     cfg.smp = 1;
     cfg.hv_spec = "bogus-flag";
     cr_expect_neq(machine_create(&m, &cfg, err, sizeof(err)), 0);
+}
+
+Test(machine, tsc_follows_virtual_time_across_halts)
+{
+    /* PIT channel 0 one-shot of 1 ms through the PIC; rdtsc; sti; hlt; rdtsc. Virtual time
+     * jumps over the halt, and the TSC must jump with it: the guest exits through the debug
+     * port with (tsc delta >> 16), 15 for 1 ms at 1 GHz. */
+    static const uint8_t code[] = {
+        0xB0, 0x11, 0xE6, 0x20, 0xB0, 0x20, 0xE6, 0x21, /* ICW1, ICW2: vectors 0x20.. */
+        0xB0, 0x04, 0xE6, 0x21, 0xB0, 0x01, 0xE6, 0x21, /* ICW3, ICW4 */
+        0xB0, 0xFE, 0xE6, 0x21,                         /* unmask IRQ0 only */
+        0x31, 0xC0, 0x8E, 0xD8,                         /* xor ax,ax; mov ds,ax */
+        0xC7, 0x06, 0x80, 0x00, 0x43, 0x00,             /* IVT[0x20] = F000:0043 */
+        0xC7, 0x06, 0x82, 0x00, 0x00, 0xF0,
+        0xB0, 0x30, 0xE6, 0x43,                         /* PIT ch0 mode 0, lo/hi */
+        0xB0, 0xA9, 0xE6, 0x40, 0xB0, 0x04, 0xE6, 0x40, /* count 1193: 1 ms */
+        0x0F, 0x31, 0x66, 0x89, 0xC3,                   /* rdtsc; mov ebx,eax */
+        0xFB, 0xF4,                                     /* sti; hlt */
+        0x0F, 0x31, 0x66, 0x29, 0xD8,                   /* rdtsc; sub eax,ebx */
+        0x66, 0xC1, 0xE8, 0x10, 0xE6, 0xF4, 0xF4,       /* shr eax,16; out 0xf4,al; hlt */
+        0xB0, 0x20, 0xE6, 0x20, 0xCF,                   /* 0x43: EOI; iret */
+    };
+    cr_assert_eq(sizeof(code), 0x48);
+    struct machine m;
+    struct capture cap = {0};
+    boot_at(&m, &cap, code, sizeof(code), 10000000, true);
+    int status = machine_run(&m);
+    cr_expect_eq(m.stop, MSTOP_DEBUG_EXIT, "stop: %s", machine_stop_name(m.stop));
+    cr_expect_eq(status, (15 << 1) | 1, "status %d: the TSC did not follow the halt", status);
+    machine_destroy(&m);
 }
