@@ -918,9 +918,14 @@ int lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t value)
         lapic_write_icr(l, value);
         return 0;
     }
-    if ((value >> 32) || ((uint32_t)value & ~lapic_regs[idx].mask))
+    /* Read-only status bits are not reserved: a write may carry them (Linux's
+     * disconnect_bsp_APIC sets delivery status and remote IRR in LINT0) and they are ignored. */
+    uint32_t ro = 0;
+    if (idx >= 0x32 && idx <= 0x37)
+        ro = 1u << 12 | ((idx == 0x35 || idx == 0x36) ? 1u << 14 : 0);
+    if ((value >> 32) || ((uint32_t)value & ~(lapic_regs[idx].mask | ro)))
         return -1;
-    reg_write(l, idx, (uint32_t)value);
+    reg_write(l, idx, (uint32_t)value & ~ro);
     return 0;
 }
 

@@ -544,3 +544,24 @@ Test(lapic, shared_mmio_region_follows_the_running_vp)
     cr_assert_eq(apic_bus_mmio_ops.read(&r.bus, ID, 4), 0xFFFFFFFF);
     apic_bus_mmio_ops.write(&r.bus, TPR, 0x30, 4);
 }
+
+Test(lapic, x2apic_lvt_write_ignores_read_only_bits)
+{
+    /* Linux's disconnect_bsp_APIC writes LINT0 = ExtINT | delivery status | remote IRR. */
+    struct apic_bus bus;
+    struct vclock clock;
+    apic_bus_init(&bus);
+    vclock_init(&clock);
+    struct lapic l;
+    struct lapic_cpu_ops ops = {0};
+    cr_assert_eq(lapic_init(&l, &bus, &clock, &ops, 0, true), 0);
+    cr_assert_eq(lapic_msr_write(&l, MSR_IA32_APIC_BASE, LAPIC_DEFAULT_BASE | APIC_BASE_EN | APIC_BASE_BSP), 0);
+    cr_assert_eq(lapic_msr_write(&l, MSR_IA32_APIC_BASE,
+                                 LAPIC_DEFAULT_BASE | APIC_BASE_EN | APIC_BASE_BSP | APIC_BASE_EXTD), 0);
+    cr_expect_eq(lapic_msr_write(&l, 0x835, 0x5700), 0, "LINT0 with RO bits set must not #GP");
+    uint64_t v = 0;
+    cr_assert_eq(lapic_msr_read(&l, 0x835, &v), 0);
+    cr_expect_eq(v & 0x700, 0x700, "ExtINT delivery mode kept");
+    cr_expect_eq(v & (1u << 14), 0, "remote IRR not set by a write");
+    cr_expect_eq(lapic_msr_write(&l, 0x835, 1u << 20), -1, "a truly reserved bit still #GPs");
+}
