@@ -7,7 +7,8 @@
 #
 # usage: bench/linux.sh [KERNEL]   (default: the newest /boot/vmlinuz-*)
 # environment: as bench/common.sh, plus HVEMU_BENCH_LINUX_TIMEOUT (seconds per boot, default
-# 1200) and HVEMU_BENCH_LINUX_APPEND (extra kernel parameters for both runs, e.g. "nokaslr")
+# 600) and HVEMU_BENCH_LINUX_APPEND (extra kernel parameters for both runs, e.g. "nokaslr").
+# The time-stamped console logs stay in build-bench/linux/{hvemu,qemu}.log (stderr: *.log.err).
 # exit status: 0, or 1 when Linux did not reach power-off under hvemu with the right digest.
 set -euo pipefail
 # shellcheck source=bench/common.sh
@@ -17,7 +18,7 @@ kernel=${1:-$(printf '%s\n' /boot/vmlinuz-* | sort -V | tail -1)}
 if [ ! -r "$kernel" ]; then
     die "no readable kernel '$kernel' (give one, or install linux-image-amd64)"
 fi
-linux_timeout=${HVEMU_BENCH_LINUX_TIMEOUT:-1200}
+linux_timeout=${HVEMU_BENCH_LINUX_TIMEOUT:-600}
 mem=512M
 marker_start="HVEMU-INIT: start"
 marker_done="HVEMU-INIT: done"
@@ -66,9 +67,15 @@ report() {
     if [ "$boot_status" != 0 ] || [ -z "$t_done" ] || [ "$got" != "$digest" ]; then
         local why="exit status $boot_status"
         [ "$boot_status" = 124 ] && why="$why (timed out after ${linux_timeout} s)"
-        if [ -n "$t_start" ]; then why="$why, init started at $t_start s"; else why="$why, init not reached"; fi
+        if [ -z "$t_start" ]; then
+            why="$why, init not reached"
+        elif [ -z "$t_done" ]; then
+            why="$why, init started at $t_start s, workload not finished"
+        else
+            why="$why, init started at $t_start s, workload done in $(sub "$t_start" "$t_done") s, no power-off"
+        fi
         echo "$name: FAILED: $why, workload digest ${got:-not printed} (want $digest)"
-        echo "--- last console lines (seconds since start):"
+        echo "--- last console lines (seconds since start; all of them in $log):"
         grep -v BENCH-EXIT "$log" | tail -n 20 | sed 's/^/    /'
         echo "--- stderr:"
         tail -n 10 "$log.err" | sed 's/^/    /'
@@ -80,11 +87,12 @@ report() {
 
 echo "== linux: $(basename "$kernel"), --smp 1, $mem, command line: $append =="
 rc=0
-boot_timed "$bench_tmp/hv.log" "$bench_build/hvemu" --stats --smp 1 --mem "$mem" \
+logs=$bench_build/linux
+boot_timed "$logs/hvemu.log" "$bench_build/hvemu" --stats --smp 1 --mem "$mem" \
     --kernel "$kernel" --initrd "$initrd" --append "$append"
 hv_ok=1
-report hvemu "$bench_tmp/hv.log" || { hv_ok=0; rc=1; }
-if bench_parse_stats "$bench_tmp/hv.log.err"; then
+report hvemu "$logs/hvemu.log" || { hv_ok=0; rc=1; }
+if bench_parse_stats "$logs/hvemu.log.err"; then
     printf 'hvemu: %s guest instructions, %s MIPS, decode-cache hit rate %s, TLB hit rate %s\n' \
         "$stat_insns" "$stat_mips" "$stat_decode" "$stat_tlb"
 fi
@@ -94,16 +102,17 @@ if [ "$bench_qemu" = none ] || ! command -v "$bench_qemu" >/dev/null 2>&1; then
     echo "qemu: skipped$([ "$bench_qemu" = none ] || echo " ($bench_qemu not found)")"
     exit $rc
 fi
-boot_timed "$bench_tmp/q.log" "$bench_qemu" -M q35 -accel tcg -smp 1 -m "$mem" -display none \
+boot_timed "$logs/qemu.log" "$bench_qemu" -M q35 -accel tcg -smp 1 -m "$mem" -display none \
     -monitor none -serial stdio -no-reboot -kernel "$kernel" -initrd "$initrd" -append "$append"
-report qemu "$bench_tmp/q.log" || exit $rc
-if [ "$hv_ok" = 1 ]; then
-    awk -v hs="${hv[0]}" -v hd="${hv[1]}" -v he="${hv[2]}" -v hc="${hv[3]}" \
-        -v qs="$t_start" -v qd="$t_done" -v qe="$t_end" -v qc="${boot_cpu:-0}" 'BEGIN {
-        printf "ratio: hvemu time / QEMU time: init start %.2f, workload %.2f, power-off %.2f",
-            hs / qs, (hd - hs) / (qd - qs), he / qe
-        if (hc > 0 && qc > 0) printf ", CPU %.2f", hc / qc
-        printf " (>1: hvemu is slower)\n"
-    }'
-fi
+report qemu "$logs/qemu.log" || exit $rc
+# Ratios of what both runs reached: a hvemu run that hangs after the workload still compares.
+awk -v hs="${hv[0]}" -v hd="${hv[1]}" -v he="${hv[2]}" -v hc="${hv[3]}" -v ok="$hv_ok" \
+    -v qs="$t_start" -v qd="$t_done" -v qe="$t_end" -v qc="${boot_cpu:-0}" 'BEGIN {
+    if (hs == "") exit
+    printf "ratio: hvemu time / QEMU time: init start %.2f", hs / qs
+    if (hd != "") printf ", workload %.2f", (hd - hs) / (qd - qs)
+    if (ok) printf ", power-off %.2f", he / qe
+    if (ok && hc > 0 && qc > 0) printf ", CPU %.2f", hc / qc
+    printf " (>1: hvemu is slower)\n"
+}'
 exit $rc

@@ -158,6 +158,19 @@ static void cr_changed(struct vcpu *vp)
     vcpu_update_mode(vp);
 }
 
+/* SDM Vol 3 4.4.1: with PAE paging (not IA-32e), loading CR3 or turning paging/PAE on loads
+ * the four PDPTEs, and a present one with a reserved bit set is #GP(0), the register keeping
+ * its old value. */
+static void check_pdptes(struct vcpu *vp, const struct insn *i, uint64_t cr0, uint64_t cr3,
+                         uint64_t cr4, uint64_t efer)
+{
+    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (efer & EFER_LMA))
+        return;
+    struct paging_state ps = {cr0, cr3, cr4, efer};
+    if (mmu_check_pdptes(vp->pm, &ps))
+        cpu_fault_gp(vp, i, 0);
+}
+
 static void write_cr0(struct vcpu *vp, const struct insn *i, uint64_t v)
 {
     if (v >> 32)
@@ -179,6 +192,8 @@ static void write_cr0(struct vcpu *vp, const struct insn *i, uint64_t v)
             cpu_fault_gp(vp, i, 0);
         vp->efer &= ~(uint64_t)EFER_LMA;
     }
+    if (pg_on)
+        check_pdptes(vp, i, v, vp->cr3, vp->cr4, vp->efer);
     uint64_t old = vp->cr0;
     vp->cr0 = v;
     if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
@@ -191,11 +206,15 @@ static void write_cr4(struct vcpu *vp, const struct insn *i, uint64_t v)
 {
     uint64_t known = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
                      CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_FSGSBASE |
-                     CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP;
+                     CR4_OSXSAVE | CR4_SMEP | CR4_SMAP;
+    /* CR4.PCIDE is reserved while CPUID.1:ECX.PCID is clear, as it is here (KVM does the
+     * same); every CR3 write flushes the TLB instead. */
     if (v & ~known)
         cpu_fault_gp(vp, i, 0);
     if ((vp->efer & EFER_LMA) && !(v & CR4_PAE))
         cpu_fault_gp(vp, i, 0);
+    if ((vp->cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP | CR4_SMAP))
+        check_pdptes(vp, i, vp->cr0, vp->cr3, v, vp->efer);
     uint64_t old = vp->cr4;
     vp->cr4 = v;
     if ((old ^ v) & (CR4_PSE | CR4_PAE | CR4_PGE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_LA57))
@@ -232,6 +251,11 @@ int op_MOV_CR_W(struct vcpu *vp, const struct insn *i)
     case 0: write_cr0(vp, i, v); break;
     case 2: vp->cr2 = v; break;
     case 3:
+        /* Bits above MAXPHYADDR are reserved in IA-32e mode (bit 63 is PCID's no-flush bit,
+         * ignored without PCIDE). */
+        if ((vp->efer & EFER_LMA) && ((v & ~(1ull << 63)) >> MMU_MAXPHYADDR))
+            cpu_fault_gp(vp, i, 0);
+        check_pdptes(vp, i, vp->cr0, v, vp->cr4, vp->efer);
         vp->cr3 = v & ~(1ull << 63);
         if (vp->cr4 & CR4_PGE)
             tlb_flush_nonglobal(&vp->tlb);
@@ -507,8 +531,19 @@ int op_INVPCID(struct vcpu *vp, const struct insn *i)
     uint64_t type = vp->gpr[i->r1 >> 3];
     if (type > 3)
         cpu_fault_gp(vp, i, 0);
+    /* SDM INVPCID: the descriptor's bits 63:12 are reserved; PCIDs other than 0 need
+     * CR4.PCIDE for types 0 and 1; type 0 needs a canonical address. */
+    uint64_t desc = mem_rd(vp, i, lin_seg(vp, i->seg, ea_of(vp, i) & amask_tab[i->asz]), 8);
+    uint64_t va = mem_rd(vp, i, lin_seg(vp, i->seg, (ea_of(vp, i) + 8) & amask_tab[i->asz]), 8);
+    if (desc >> 12)
+        cpu_fault_gp(vp, i, 0);
+    if (type <= 1 && (desc & 0xFFF) && !(vp->cr4 & CR4_PCIDE))
+        cpu_fault_gp(vp, i, 0);
     if (type == 0) {
-        uint64_t va = mem_rd(vp, i, lin_seg(vp, i->seg, (ea_of(vp, i) + 8) & amask_tab[i->asz]), 8);
+        struct paging_state ps;
+        paging_state_of(vp, &ps);
+        if (!mmu_canonical(&ps, va))
+            cpu_fault_gp(vp, i, 0);
         cpu_tlb_flush_va(vp, va);
     } else {
         cpu_tlb_flush_all(vp, type == 2);
