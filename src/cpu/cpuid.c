@@ -20,8 +20,9 @@ static const struct cpuid_leaf cpuid_table[] = {
                      B(0) | B(9) | B(13) | B(22) | B(23) | B(30),
                      B(0) | B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | B(9) | B(11) | B(12) |
                          B(13) | B(15) | B(16) | B(19) | B(23) | B(24) | B(25) | B(26)}},
-    /* FSGSBASE, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP; RDPID. */
-    {0x7, 0, true, {0, B(0) | B(3) | B(7) | B(8) | B(9) | B(10) | B(18) | B(19) | B(20), B(22), 0}},
+    /* FSGSBASE, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP; LA57, RDPID. */
+    {0x7, 0, true,
+     {0, B(0) | B(3) | B(7) | B(8) | B(9) | B(10) | B(18) | B(19) | B(20), B(16) | B(22), 0}},
     {0x80000000, 0, false, {0x80000008, 0, 0, 0}},
     /* LAHF/SAHF, LZCNT, PREFETCHW; SYSCALL, NX, 1 GiB pages, RDTSCP, long mode. */
     {0x80000001, 0, false, {0, 0, B(0) | B(5) | B(8), B(11) | B(20) | B(26) | B(27) | B(29)}},
@@ -29,7 +30,8 @@ static const struct cpuid_leaf cpuid_table[] = {
     {0x80000003, 0, false, {0x00000055, 0, 0, 0}},                              /* "U" */
     {0x80000004, 0, false, {0, 0, 0, 0}},
     {0x80000007, 0, false, {0, 0, 0, B(8)}}, /* invariant TSC */
-    {0x80000008, 0, false, {MMU_MAXPHYADDR | (48u << 8), 0, 0, 0}},
+    /* Linear-address width 57: LA57 is supported (CPUID.7.0:ECX[16]). */
+    {0x80000008, 0, false, {MMU_MAXPHYADDR | (57u << 8), 0, 0, 0}},
 };
 
 void cpu_cpuid_default(const struct vcpu *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4])

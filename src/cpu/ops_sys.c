@@ -206,12 +206,15 @@ static void write_cr4(struct vcpu *vp, const struct insn *i, uint64_t v)
 {
     uint64_t known = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
                      CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_FSGSBASE |
-                     CR4_OSXSAVE | CR4_SMEP | CR4_SMAP;
+                     CR4_OSXSAVE | CR4_SMEP | CR4_SMAP | CR4_LA57;
     /* CR4.PCIDE is reserved while CPUID.1:ECX.PCID is clear, as it is here (KVM does the
      * same); every CR3 write flushes the TLB instead. */
     if (v & ~known)
         cpu_fault_gp(vp, i, 0);
     if ((vp->efer & EFER_LMA) && !(v & CR4_PAE))
+        cpu_fault_gp(vp, i, 0);
+    /* SDM Vol 3 2.5: LA57 can change only outside IA-32e mode (paging depth is fixed there). */
+    if ((vp->efer & EFER_LMA) && ((vp->cr4 ^ v) & CR4_LA57))
         cpu_fault_gp(vp, i, 0);
     if ((vp->cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP | CR4_SMAP))
         check_pdptes(vp, i, vp->cr0, vp->cr3, v, vp->efer);

@@ -25,11 +25,17 @@ static void find_kernel(char *out, size_t n)
 }
 
 static const struct {
+    const char *smp;
+    const char *hv;
     const char *append;
-    const char *lines[3];
+    const char *lines[4]; /* [0]: a kernel log message; [1..3]: whole lines from /init */
 } boots[] = {
-    {"console=ttyS0 quiet", {"HVEMU-INIT: start", "ok", "HVEMU-INIT: done status=0"}},
-    {"console=ttyS0 quiet -- echo hello-from-init", {"HVEMU-INIT: start", "hello-from-init", "HVEMU-INIT: done status=0"}},
+    {"1", "on", "console=ttyS0", {"Hypervisor detected: Microsoft Hyper-V", "HVEMU-INIT: start", "ok",
+                                  "HVEMU-INIT: done status=0"}},
+    {"2", "on", "console=ttyS0 -- grep -c processor /proc/cpuinfo",
+     {"smp: Brought up 1 node, 2 CPUs", "HVEMU-INIT: start", "2", "HVEMU-INIT: done status=0"}},
+    {"1", "off", "console=ttyS0 -- echo hello-from-init",
+     {"Linux version", "HVEMU-INIT: start", "hello-from-init", "HVEMU-INIT: done status=0"}},
 };
 
 Test(linux, debian_kernel_runs_busybox_init)
@@ -49,14 +55,18 @@ Test(linux, debian_kernel_runs_busybox_init)
     for (unsigned i = 0; i < sizeof(boots) / sizeof(boots[0]); i++) {
         struct run r;
         hv_run(&r, BOOT_TIMEOUT,
-               (const char *const[]){"--mem", "512M", "--kernel", kernel, "--initrd", initrd, "--append",
+               (const char *const[]){"--mem", "512M", "--smp", boots[i].smp, "--hv", boots[i].hv,
+                                     "--kernel", kernel, "--initrd", initrd, "--append",
                                      boots[i].append, NULL});
         bool ok = r.status == ST_POWEROFF;
-        for (unsigned j = 0; j < 3; j++)
+        /* lines[0] is a kernel log message (after its timestamp); the rest are whole lines. */
+        ok &= r.out && strstr(r.out, boots[i].lines[0]) != NULL;
+        for (unsigned j = 1; j < 4; j++)
             ok &= hv_has_line(r.out, boots[i].lines[j]);
         if (!ok)
             hv_run_dump(&r, boots[i].append);
-        cr_expect(ok, "--append '%s': status %d", boots[i].append, r.status);
+        cr_expect(ok, "--smp %s --hv %s --append '%s': status %d", boots[i].smp, boots[i].hv,
+                  boots[i].append, r.status);
         hv_run_free(&r);
     }
 }
