@@ -6,7 +6,7 @@ macro(hvemu_need found pkg)
   if(NOT ${found})
     message(FATAL_ERROR "hvemu: missing dependency ${pkg}. Install it with: "
       "sudo apt-get install ${pkg}   (macOS: brew install zydis sdl2 libelf criterion; "
-      "MSYS2: pacman -S mingw-w64-x86_64-{zydis,SDL2,libelf,criterion})")
+      "MSYS2 UCRT64: pacman -S mingw-w64-ucrt-x86_64-{zydis,SDL2,libelf,criterion})")
   endif()
 endmacro()
 
