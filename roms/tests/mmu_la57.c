@@ -30,6 +30,8 @@ static uint64_t data[4][512] __attribute__((aligned(4096)));
 static uint8_t code_page[4096] __attribute__((aligned(4096)));
 
 static uint64_t pa(const void *p) { return (uint64_t)(uintptr_t)p; }
+/* Alias reads go through volatile: the compiler cannot see that a 57-bit address maps data[]. */
+static uint64_t vrd(const uint64_t *p) { return *(const volatile uint64_t *)p; }
 static unsigned idx(uint64_t va, unsigned level) { return (unsigned)(va >> (12 + 9 * (level - 1))) & 511; }
 
 /* Switches paging depth: through compatibility mode, paging and LME off, CR4 and CR3 loaded with
@@ -142,21 +144,21 @@ static void test_in_la57(void)
     volatile uint64_t *lo = (volatile uint64_t *)(VA_LOW57 + 0x80);
     CHECK_EQ("la57.low57_read", *lo, 0x1111);
     *lo = 0xabcdef01ull;
-    CHECK_EQ("la57.low57_write_alias", data[0][0x10], 0xabcdef01ull);
+    CHECK_EQ("la57.low57_write_alias", vrd(&data[0][0x10]), 0xabcdef01ull);
     CHECK("la57.low57_try_write", try_call(probe_wr64, (void *)(VA_LOW57 + 0x88)) == 0 &&
-                                      data[0][0x11] == 0x5757575757575757ull);
+                                      vrd(&data[0][0x11]) == 0x5757575757575757ull);
 
     /* The negative 57-bit region. */
     volatile uint64_t *hi = (volatile uint64_t *)(VA_HIGH57 + 0x3000 + 0x18);
     CHECK_EQ("la57.high57_read", *hi, 0x2222);
     *hi = 0x7777;
-    CHECK_EQ("la57.high57_write_alias", data[1][3], 0x7777);
+    CHECK_EQ("la57.high57_write_alias", vrd(&data[1][3]), 0x7777);
 
     /* Non-canonical under 48 bits, canonical under 57: mapped through PML4[256] of PML5[0]. */
     volatile uint64_t *mid = (volatile uint64_t *)(VA_MID + 0x40);
     CHECK_EQ("la57.mid_read", *mid, 0x4444);
     *mid = 0x4545;
-    CHECK_EQ("la57.mid_write_alias", data[2][8], 0x4545);
+    CHECK_EQ("la57.mid_write_alias", vrd(&data[2][8]), 0x4545);
 
     /* Instruction fetch at a 57-bit address. */
     probe_val = 0;
@@ -220,6 +222,6 @@ int main(uint32_t mb_info)
     CHECK_EQ("la57.back_cr4", read_cr4(), cr4);
     CHECK_EQ("la57.back_cr3", read_cr3(), cr3);
     expect_fault("la57.back_low57_gp", try_call(probe_rd64, (void *)VA_LOW57), 13, 0, false, 0);
-    CHECK_EQ("la57.back_identity", data[0][0x10], 0xabcdef01ull);
+    CHECK_EQ("la57.back_identity", vrd(&data[0][0x10]), 0xabcdef01ull);
     test_finish();
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cpu/fpu/softfloat.h"
-#include "cpu/mmx.h"
+#include "cpu/simd_ext.h"
 #include "cpu/ops_inline.h"
 
 enum mmx_kind {
@@ -357,8 +357,6 @@ static int cvt(struct vcpu *vp, const struct insn *i, const struct mmx_op *op)
     store_sz(vp->fxsave + 24, 4, m | (st.flags & SF_ALL_EXC));
     if (st.flags & ~st.masks & SF_ALL_EXC)
         return (vp->cr4 & CR4_OSXMMEXCPT) ? EXC_XM : EXC_UD;
-    if (is_mm(i, 1) || is_mm(i, 0))
-        mmx_enter(vp);
     if (op->kind == K_CVTPI2PS)
         memcpy(xmm_ptr(vp, xmm_of(i, 0)), res, 8);
     else if (op->kind == K_CVTPI2PD)
@@ -390,15 +388,19 @@ int mmx_exec(struct vcpu *vp, const struct insn *i)
     bool mm = false;
     for (unsigned k = 0; k < i->nops; k++)
         mm |= is_mm(i, k);
-    if (op->kind == K_NONE || !mm)
+    if (op->kind == K_NONE || (!mm && !op->level))
         return -1;
     /* SDM Vol 3 Table 12-1 / 13.1: EM -> #UD, TS -> #NM, then a pending x87 exception. */
     if ((vp->cr0 & CR0_EM) || (op->level && !(vp->cr4 & CR4_OSFXSR)))
         return EXC_UD;
     if (vp->cr0 & CR0_TS)
         return EXC_NM;
-    if (vp->fxsave[2] & 0x80)
-        return EXC_MF;
+    if (mm) {
+        if (vp->fxsave[2] & 0x80)
+            return EXC_MF;
+        /* Before any MM access: from here on MMi is at ST(i). */
+        mmx_enter(vp);
+    }
     if (op->kind >= K_CVTPI2PS)
         return cvt(vp, i, op);
     uint64_t a = 0, b = 0, r;
@@ -408,7 +410,6 @@ int mmx_exec(struct vcpu *vp, const struct insn *i)
         r = get(vp, i, 1);
         if (op->kind == K_MOVD && i->ops[1].size == 4)
             r &= 0xffffffffu;
-        mmx_enter(vp);
         if (op->kind == K_MOVD && i->ops[0].kind == OPK_MEM)
             mem_wr(vp, i, lin_of(vp, i), i->ops[0].size == 8 ? 8 : 4, r);
         else
@@ -416,23 +417,19 @@ int mmx_exec(struct vcpu *vp, const struct insn *i)
         return 0;
     case K_Q2DQ:
         r = get(vp, i, 1);
-        mmx_enter(vp);
         put(vp, i, 0, r);
         return 0;
     case K_EXTRW:
         b = get(vp, i, 1);
-        mmx_enter(vp);
         wreg(vp, i->r1, i->ops[0].size == 8 ? 8 : 4, lget(b, 2, imm & 3));
         return 0;
     case K_INSRW:
         b = get(vp, i, 1) & 0xffff;
-        mmx_enter(vp);
         a = get(vp, i, 0);
         put(vp, i, 0, lset(a, 2, imm & 3, b));
         return 0;
     case K_MOVMSKB:
         b = get(vp, i, 1);
-        mmx_enter(vp);
         r = 0;
         for (unsigned k = 0; k < 8; k++)
             r |= ((b >> (8 * k + 7)) & 1) << k;
@@ -440,7 +437,6 @@ int mmx_exec(struct vcpu *vp, const struct insn *i)
         return 0;
     case K_MASKMOVQ: {
         /* Stores the bytes of operand 0 selected by operand 1's byte MSBs at DS:rDI. */
-        mmx_enter(vp);
         a = get(vp, i, 0);
         b = get(vp, i, 1);
         uint64_t ea = vp->gpr[7] & amask_tab[i->asz];
@@ -452,7 +448,6 @@ int mmx_exec(struct vcpu *vp, const struct insn *i)
     default: break;
     }
     b = get(vp, i, i->nops > 1 ? 1 : 0);
-    mmx_enter(vp);
     a = get(vp, i, 0);
     switch (op->kind) {
     case K_LANE:
