@@ -15,14 +15,19 @@ static const struct cpuid_leaf cpuid_table[] = {
     /* Max basic leaf 0xD; "GenuineIntel" in EBX EDX ECX order. */
     {0x0, 0, false, {0xd, 0x756e6547, 0x6c65746e, 0x49656e69}},
     /* Family 6 model 0x8C stepping 1; CLFLUSH line 64 bytes; one logical processor.
-     * ECX: SSE3, PCLMULQDQ, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, RDRAND. */
+     * ECX: SSE3, PCLMULQDQ, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, XSAVE, RDRAND. */
     {0x1, 0, false, {0x000806c1, 0x00010800,
-                     B(0) | B(1) | B(9) | B(13) | B(19) | B(20) | B(22) | B(23) | B(25) | B(30),
+                     B(0) | B(1) | B(9) | B(13) | B(19) | B(20) | B(22) | B(23) | B(25) | B(26) |
+                         B(30),
                      B(0) | B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | B(9) | B(11) | B(12) |
                          B(13) | B(15) | B(16) | B(19) | B(23) | B(24) | B(25) | B(26)}},
     /* FSGSBASE, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP; LA57, RDPID. */
     {0x7, 0, true,
      {0, B(0) | B(3) | B(7) | B(8) | B(9) | B(10) | B(18) | B(19) | B(20), B(16) | B(22), 0}},
+    /* XSAVE components x87 and SSE only: 512-byte legacy region + 64-byte header (xsave.c);
+     * subleaf 1: XSAVEOPT and XSAVEC (no XGETBV ECX=1, no XSAVES). */
+    {0xd, 0, true, {B(0) | B(1), 576, 576, 0}},
+    {0xd, 1, true, {B(0) | B(1), 0, 0, 0}},
     {0x80000000, 0, false, {0x80000008, 0, 0, 0}},
     /* LAHF/SAHF, LZCNT, PREFETCHW; SYSCALL, NX, 1 GiB pages, RDTSCP, long mode. */
     {0x80000001, 0, false, {0, 0, B(0) | B(5) | B(8), B(11) | B(20) | B(26) | B(27) | B(29)}},

@@ -267,6 +267,11 @@ static void translate(const ZydisDecodedInstruction *zi, const ZydisDecodedOpera
         for (unsigned k = nv; k < zi->operand_count; k++)
             if (zo[k].type == ZYDIS_OPERAND_TYPE_MEMORY && zo[k].mem.segment == ZYDIS_REGISTER_SS)
                 in->seg = SEG_SS;
+        /* MASKMOVQ/MASKMOVDQU store at DS:rDI, and DS can be overridden. */
+        if (zi->mnemonic == ZYDIS_MNEMONIC_MASKMOVQ || zi->mnemonic == ZYDIS_MNEMONIC_MASKMOVDQU)
+            for (unsigned k = nv; k < zi->operand_count; k++)
+                if (zo[k].type == ZYDIS_OPERAND_TYPE_MEMORY)
+                    in->seg = seg_of(zo[k].mem.segment);
     }
     if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP || zi->meta.category == ZYDIS_CATEGORY_IOSTRINGOP) {
         /* The source (rSI) operand carries the overridable segment; ES:rDI never does. */

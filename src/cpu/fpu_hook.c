@@ -21,6 +21,10 @@ int fpu_exec(struct vcpu *vp, const struct insn *i)
     if (v < 0)
         v = aes_exec(vp, i);
     if (v < 0)
+        v = xsave_exec(vp, i);
+    if (v < 0)
+        v = sse_rcp_exec(vp, i);
+    if (v < 0)
         v = simd_exec(vp, i);
     if (v < 0)
         v = x87_exec(vp, i);

@@ -833,7 +833,6 @@ static int d_state(struct vcpu *vp, const struct insn *i, const struct simd_op *
         memcpy(vp->fxsave, img, sizeof(img));
         return 0;
     }
-    case S_EMMS: vp->fxsave[4] = 0; return 0;
     default: return 0;
     }
 }
@@ -954,7 +953,7 @@ static const struct simd_op simd_table[ZYDIS_MNEMONIC_MAX_VALUE + 1] = {
     T(LDMXCSR, d_state, 4, S_LDMXCSR, 0), T(STMXCSR, d_state, 4, S_STMXCSR, 0),
     T(FXSAVE, d_state, 0, S_FXSAVE, 0), T(FXSAVE64, d_state, 0, S_FXSAVE, 0),
     T(FXRSTOR, d_state, 0, S_FXRSTOR, 0), T(FXRSTOR64, d_state, 0, S_FXRSTOR, 0),
-    T(EMMS, d_state, 0, S_EMMS, 0), T(FWAIT, d_state, 0, S_FWAIT, 0),
+    T(FWAIT, d_state, 0, S_FWAIT, 0), /* EMMS is mmx.c's */
 };
 #undef T
 

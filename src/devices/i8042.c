@@ -236,6 +236,10 @@ static uint32_t i8042_data_read(void *dev, uint16_t off, unsigned size)
     struct i8042 *k = dev;
     uint8_t v = k->obuf;
     k->status &= (uint8_t)~(STAT_OBF | STAT_AUX_OBF);
+    /* Reading drops IRQ1/IRQ12 before the next queued byte raises them again: the IOAPIC
+     * pins are edge-triggered, and a line that stayed high would lose every byte after the
+     * first (an atkbd probe then times out, and the late bytes make serio rescan forever). */
+    update_irqs(k);
     refill(k);
     update_irqs(k);
     return v;

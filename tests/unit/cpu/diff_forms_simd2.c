@@ -231,3 +231,22 @@ Test(cpu_diff, aes_pclmul, .timeout = 300)
     unsigned fails = diff_run_family("aes_pclmul", aes_forms, (unsigned)ARRAY_SIZE(aes_forms));
     cr_expect_eq(fails, 0u, "%u hvemu/host mismatches in family aes_pclmul", fails);
 }
+
+/* A few of the above in compatibility mode (32-bit code, no REX, XMM0-7). */
+static const struct diff_form simd2_compat_forms[] = {
+    {.name = "paddsw mm (32-bit)", .sizes = S32, .enc = E_SEQ, .gen = G_X87, .lanes = L_INT,
+     .compat = 1, .seq = (const uint8_t[]){MOVQ_MM0_A, MOVQ_MM1_B, 0x0F, 0xED, 0xC1, MOVQ_R0_MM0,
+                                            EMMS},
+     .seq_len = 3 + 4 + 3 + 4 + 2},
+    {.name = "pcmpestri (32-bit)", .sizes = S32, .prefix = 0x66, .map = 3, .op = 0x61,
+     .enc = E_R_RM, .imm = I_8, .mem = M_BOTH, .xmm = XR | XM, .lanes = L_INT, .compat = 1,
+     .feature = NF_SSE42},
+    {.name = "pcmpistrm (32-bit)", .sizes = S32, .prefix = 0x66, .map = 3, .op = 0x62,
+     .enc = E_R_RM, .imm = I_8, .mem = M_BOTH, .xmm = XR | XM, .lanes = L_INT, .compat = 1,
+     .feature = NF_SSE42},
+    {.name = "dpps (32-bit)", .sizes = S32, .prefix = 0x66, .map = 3, .op = 0x40, .enc = E_R_RM,
+     .imm = I_8, .mem = M_BOTH, .xmm = XR | XM, .lanes = L_F32, .align16 = 1, .compat = 1,
+     .feature = NF_SSE41},
+};
+
+DIFF_FAMILY_TEST(simd2_compat, simd2_compat_forms)

@@ -4,7 +4,7 @@
 #include "devices/i8042.h"
 #include "devices/vclock.h"
 
-enum op { END, OUT, IN, KIRQ, AIRQ, RESETS, A20 };
+enum op { END, OUT, IN, KIRQ, AIRQ, RESETS, A20, KRISES };
 struct step { enum op op; uint32_t a, b; };
 struct kbc_case { const char *name; struct step s[24]; };
 
@@ -45,12 +45,20 @@ static const struct kbc_case cases[] = {
         STATUS(0x35), {AIRQ, 1, 0}, {KIRQ, 0, 0}, RDATA(0x5a), {AIRQ, 0, 0}}},
     {"no mouse behind the aux port", {CMD(0xd4), DATA(0xff), STATUS(0x35), RDATA(0xfe)}},
     {"write keyboard buffer", {CMD(0xd2), DATA(0x1c), {KIRQ, 1, 0}, RDATA(0x1c)}},
+    /* Each queued byte is a new edge on IRQ1: the line drops on the read that empties the
+     * buffer and rises again with the next byte. */
+    {"one IRQ1 edge per byte of a reply", {DATA(0xf2), {KRISES, 1, 0}, RDATA(0xfa),
+        {KRISES, 2, 0}, {KIRQ, 1, 0}, RDATA(0xab), {KRISES, 3, 0}, RDATA(0x41), {KIRQ, 0, 0},
+        {KRISES, 3, 0}}},
+    {"one IRQ1 edge per byte of reset", {DATA(0xff), RDATA(0xfa), RDATA(0xaa), {KRISES, 2, 0}}},
 };
 
-struct rec { int kbd, aux, resets, a20_calls; bool a20; };
+struct rec { int kbd, aux, resets, a20_calls, kbd_rises; bool a20; };
 static void kbd_set(void *opaque, unsigned irq, int level)
 {
-    ((struct rec *)opaque)->kbd = level;
+    struct rec *r = opaque;
+    r->kbd_rises += level && !r->kbd;
+    r->kbd = level;
 }
 static void aux_set(void *opaque, unsigned irq, int level)
 {
@@ -73,7 +81,7 @@ Test(i8042, scripts)
     for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
         struct iobus bus;
         struct i8042 k;
-        struct rec r = {0, 0, 0, 0, true};
+        struct rec r = {0, 0, 0, 0, 0, true};
         struct irq_line kl = {kbd_set, &r, 1}, al = {aux_set, &r, 12};
         struct sys_ctl ctl = {&r, req, a20};
         iobus_init(&bus);
@@ -100,6 +108,10 @@ Test(i8042, scripts)
                 break;
             case RESETS:
                 cr_expect_eq(r.resets, (int)s->a, "%s: step %u resets", t->name, i);
+                break;
+            case KRISES:
+                cr_expect_eq(r.kbd_rises, (int)s->a, "%s: step %u IRQ1 edges %d", t->name, i,
+                             r.kbd_rises);
                 break;
             case A20:
                 cr_expect_eq(r.a20_calls, (int)s->a, "%s: step %u A20 calls", t->name, i);
