@@ -15,9 +15,10 @@ static const struct cpuid_leaf cpuid_table[] = {
     /* Max basic leaf 0xD; "GenuineIntel" in EBX EDX ECX order. */
     {0x0, 0, false, {0xd, 0x756e6547, 0x6c65746e, 0x49656e69}},
     /* Family 6 model 0x8C stepping 1; CLFLUSH line 64 bytes; one logical processor.
-     * ECX: SSE3, PCLMULQDQ, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, XSAVE, RDRAND. */
+     * ECX: SSE3, PCLMULQDQ, SSSE3, CX16, PCID, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, XSAVE,
+     * RDRAND. */
     {0x1, 0, false, {0x000806c1, 0x00010800,
-                     B(0) | B(1) | B(9) | B(13) | B(19) | B(20) | B(22) | B(23) | B(25) | B(26) |
+                     B(0) | B(1) | B(9) | B(13) | B(17) | B(19) | B(20) | B(22) | B(23) | B(25) | B(26) |
                          B(30),
                      B(0) | B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | B(9) | B(11) | B(12) |
                          B(13) | B(15) | B(16) | B(19) | B(23) | B(24) | B(25) | B(26)}},

@@ -207,14 +207,16 @@ static void write_cr4(struct vcpu *vp, const struct insn *i, uint64_t v)
     uint64_t known = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
                      CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_FSGSBASE |
                      CR4_OSXSAVE | CR4_SMEP | CR4_SMAP | CR4_LA57;
-    /* CR4.PCIDE is reserved while CPUID.1:ECX.PCID is clear, as it is here (KVM does the
-     * same); every CR3 write flushes the TLB instead. */
-    if (v & ~known)
+    if (v & ~(known | CR4_PCIDE))
         cpu_fault_gp(vp, i, 0);
     if ((vp->efer & EFER_LMA) && !(v & CR4_PAE))
         cpu_fault_gp(vp, i, 0);
     /* SDM Vol 3 2.5: LA57 can change only outside IA-32e mode (paging depth is fixed there). */
     if ((vp->efer & EFER_LMA) && ((vp->cr4 ^ v) & CR4_LA57))
+        cpu_fault_gp(vp, i, 0);
+    /* SDM 4.10.1: PCIDE may be set only in IA-32e mode and with CR3[11:0] = 0. */
+    if ((v & CR4_PCIDE) && !(vp->cr4 & CR4_PCIDE) &&
+        (!(vp->efer & EFER_LMA) || (vp->cr3 & 0xFFF)))
         cpu_fault_gp(vp, i, 0);
     if ((vp->cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP | CR4_SMAP))
         check_pdptes(vp, i, vp->cr0, vp->cr3, v, vp->efer);
@@ -254,9 +256,13 @@ int op_MOV_CR_W(struct vcpu *vp, const struct insn *i)
     case 0: write_cr0(vp, i, v); break;
     case 2: vp->cr2 = v; break;
     case 3:
-        /* Bits above MAXPHYADDR are reserved in IA-32e mode (bit 63 is PCID's no-flush bit,
-         * ignored without PCIDE). */
-        if ((vp->efer & EFER_LMA) && ((v & ~(1ull << 63)) >> MMU_MAXPHYADDR))
+        /* Bits above MAXPHYADDR are reserved in IA-32e mode; bit 63 is PCID's "keep this
+         * PCID's translations" hint, reserved without CR4.PCIDE. The TLB is not tagged by
+         * PCID, so every CR3 write drops the non-global entries: invalidating more than
+         * asked is always allowed (SDM 4.10.4), and it keeps one PCID from seeing another's
+         * translations. */
+        if ((vp->efer & EFER_LMA) &&
+            (((v & ~(1ull << 63)) >> MMU_MAXPHYADDR) || ((v >> 63) && !(vp->cr4 & CR4_PCIDE))))
             cpu_fault_gp(vp, i, 0);
         check_pdptes(vp, i, vp->cr0, v, vp->cr4, vp->efer);
         vp->cr3 = v & ~(1ull << 63);
