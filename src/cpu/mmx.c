@@ -398,7 +398,8 @@ int mmx_exec(struct vcpu *vp, const struct insn *i)
     if (mm) {
         if (vp->fxsave[2] & 0x80)
             return EXC_MF;
-        /* Before any MM access: from here on MMi is at ST(i). */
+        /* Before any MM access: from here on MMi is at ST(i). A later memory fault leaves
+         * the transition done, which the SDM does not forbid. */
         mmx_enter(vp);
     }
     if (op->kind >= K_CVTPI2PS)
@@ -406,7 +407,7 @@ int mmx_exec(struct vcpu *vp, const struct insn *i)
     uint64_t a = 0, b = 0, r;
     uint8_t imm = (uint8_t)i->imm;
     switch (op->kind) {
-    case K_MOV: case K_MOVD: case K_DQ2Q:
+    case K_MOV: case K_MOVD: case K_DQ2Q: case K_Q2DQ:
         r = get(vp, i, 1);
         if (op->kind == K_MOVD && i->ops[1].size == 4)
             r &= 0xffffffffu;
@@ -414,10 +415,6 @@ int mmx_exec(struct vcpu *vp, const struct insn *i)
             mem_wr(vp, i, lin_of(vp, i), i->ops[0].size == 8 ? 8 : 4, r);
         else
             put(vp, i, 0, r);
-        return 0;
-    case K_Q2DQ:
-        r = get(vp, i, 1);
-        put(vp, i, 0, r);
         return 0;
     case K_EXTRW:
         b = get(vp, i, 1);

@@ -592,8 +592,9 @@ int op_XSETBV(struct vcpu *vp, const struct insn *i)
         cpu_fault_ud(vp, i);
     need_cpl0(vp, i);
     uint64_t v = (vp->gpr[REG_RDX] << 32) | (uint32_t)vp->gpr[REG_RAX];
-    /* x87 must stay on; AVX needs SSE (SDM Vol 1 13.3). Only x87|SSE|AVX exist here. */
-    if ((uint32_t)vp->gpr[REG_RCX] != 0 || !(v & 1) || (v & ~7ull) || ((v & 4) && !(v & 2)))
+    /* x87 must stay on (SDM Vol 1 13.3); bits CPUID.0xD:EAX does not list (only x87 and
+     * SSE are implemented) are reserved. */
+    if ((uint32_t)vp->gpr[REG_RCX] != 0 || !(v & 1) || (v & ~3ull))
         cpu_fault_gp(vp, i, 0);
     vp->xcr0 = v;
     return next(vp, i);

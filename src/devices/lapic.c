@@ -205,6 +205,19 @@ static void kick(struct lapic *l)
         l->cpu.kick(l->cpu.opaque);
 }
 
+static void do_eoi(struct lapic *l);
+
+/* Take back an outstanding EOI-assist offer. If the guest consumed it, the EOI it skipped is
+ * done now, before anything that could depend on it (a new IRR bit, the next INTA). */
+static void assist_settle(struct lapic *l)
+{
+    if (!l->assist_armed)
+        return;
+    l->assist_armed = false;
+    if (l->assist.collect && l->assist.collect(l->assist.opaque))
+        do_eoi(l);
+}
+
 /* A fixed interrupt arrives from the bus or a local source. */
 static bool accept_fixed(struct lapic *l, uint8_t vector, bool level_trig)
 {
@@ -212,6 +225,7 @@ static bool accept_fixed(struct lapic *l, uint8_t vector, bool level_trig)
         lapic_error(l, APIC_ESR_RECEIVE_ILLEGAL_VECTOR);
         return false;
     }
+    assist_settle(l);
     vec_set(l->irr, vector);
     if (level_trig)
         vec_set(l->tmr, vector);
@@ -229,8 +243,23 @@ bool lapic_set_irr(struct lapic *l, uint8_t vector, bool level_trig)
     return accept_fixed(l, vector, level_trig);
 }
 
+bool lapic_eoi_is_trivial(const struct lapic *l, uint8_t vector)
+{
+    if (!vec_test(l->isr, vector) || vec_test(l->tmr, vector))
+        return false;
+    for (unsigned i = 0; i < 8; i++) {
+        if (l->irr[i])
+            return false;
+        uint32_t others = l->isr[i] & ~(i == vector >> 5 ? 1u << (vector & 31) : 0u);
+        if (others)
+            return false;
+    }
+    return true;
+}
+
 int lapic_ack(struct lapic *l)
 {
+    assist_settle(l);
     int v = lapic_pending_vector(l);
     if (v >= 0) {
         vec_clear(l->irr, (unsigned)v);
@@ -242,6 +271,8 @@ int lapic_ack(struct lapic *l)
         }
         vec_set(l->isr, (unsigned)v);
         update_intr(l);
+        if (l->assist.offer && lapic_eoi_is_trivial(l, (uint8_t)v))
+            l->assist_armed = l->assist.offer(l->assist.opaque);
         return v;
     }
     if (extint_pending(l)) {
@@ -264,6 +295,28 @@ void lapic_set_eoi_hook(struct lapic *l, lapic_eoi_fn fn, void *opaque)
 {
     l->eoi_hook = fn;
     l->eoi_hook_opaque = opaque;
+}
+
+void lapic_set_eoi_assist(struct lapic *l, const struct lapic_eoi_assist *a)
+{
+    assist_settle(l);
+    if (a)
+        l->assist = *a;
+    else
+        memset(&l->assist, 0, sizeof(l->assist));
+}
+
+/* An EOI the guest wrote (xAPIC, x2APIC or the Hyper-V EOI MSR). While an offer is outstanding
+ * the guest may have ignored the bit and EOId anyway: retire the offer without the deferred
+ * EOI, so the vector is EOId exactly once (and the bit is clear for the next interrupt). */
+static void guest_eoi(struct lapic *l)
+{
+    if (l->assist_armed) {
+        l->assist_armed = false;
+        if (l->assist.collect)
+            (void)l->assist.collect(l->assist.opaque);
+    }
+    do_eoi(l);
 }
 
 static void do_eoi(struct lapic *l)
@@ -701,7 +754,7 @@ static void reg_write(struct lapic *l, unsigned idx, uint32_t v)
     switch (idx) {
     case REG_ID: l->id = v >> 24; return;
     case REG_TPR: l->tpr = v; update_intr(l); return;
-    case REG_EOI: do_eoi(l); return;
+    case REG_EOI: guest_eoi(l); return;
     case REG_LDR: l->ldr = v; return;
     case REG_DFR: l->dfr = v | 0x0FFFFFFFu; return;
     case REG_SVR:
@@ -825,6 +878,13 @@ bool lapic_msr_handles(uint32_t msr)
 
 static void reset_registers(struct lapic *l)
 {
+    /* ISR is about to be cleared: withdraw an outstanding offer so the guest's bit is not
+     * left set for an interrupt it was never offered for. */
+    if (l->assist_armed) {
+        l->assist_armed = false;
+        if (l->assist.collect)
+            (void)l->assist.collect(l->assist.opaque);
+    }
     timer_cancel(l);
     l->tpr = 0;
     l->ldr = 0;
@@ -929,7 +989,7 @@ int lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t value)
     return 0;
 }
 
-void lapic_eoi(struct lapic *l) { do_eoi(l); }
+void lapic_eoi(struct lapic *l) { guest_eoi(l); }
 
 void lapic_write_icr(struct lapic *l, uint64_t value)
 {

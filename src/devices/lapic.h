@@ -71,6 +71,15 @@ struct lapic_cpu_ops {
  * Hyper-V SynIC uses it to redeliver pending messages and timers. */
 typedef void (*lapic_eoi_fn)(void *opaque, uint8_t vector);
 
+/* EOI avoidance (Hyper-V VP assist "EOI assist", KVM pv_eoi): offer sets the guest-visible
+ * "no EOI required" bit and returns true if it did; collect clears it again and returns true if
+ * the guest consumed it (cleared the bit instead of writing EOI). */
+struct lapic_eoi_assist {
+    void *opaque;
+    bool (*offer)(void *opaque);
+    bool (*collect)(void *opaque);
+};
+
 struct apic_bus;
 
 struct lapic {
@@ -104,6 +113,8 @@ struct lapic {
     uint32_t auto_eoi[8]; /* vectors accepted without entering ISR (SynIC AutoEOI) */
     lapic_eoi_fn eoi_hook;
     void *eoi_hook_opaque;
+    struct lapic_eoi_assist assist; /* offer == NULL: never offered */
+    bool assist_armed;    /* an offer is outstanding: the guest may skip the EOI of ISR's vector */
 };
 
 #define APIC_BUS_MAX_CPUS 64
@@ -198,6 +209,17 @@ bool lapic_set_irr(struct lapic *l, uint8_t vector, bool level_trig);
  * still sees them, so SINT message redelivery works the same way. */
 void lapic_set_auto_eoi(struct lapic *l, uint8_t vector, bool on);
 void lapic_set_eoi_hook(struct lapic *l, lapic_eoi_fn fn, void *opaque);
+/* EOI assist: after lapic_ack moves a vector into ISR whose EOI would have no side effect
+ * (lapic_eoi_is_trivial), the LAPIC offers the guest to skip it. The offer is collected before
+ * anything else can need that EOI (a vector entering IRR, the next INTA, a reset); if the
+ * guest consumed it the LAPIC performs the EOI itself. A guest EOI while an offer is
+ * outstanding retires the offer, so a guest that ignores the bit is EOId exactly once.
+ * NULL (or a NULL offer) turns it off. */
+void lapic_set_eoi_assist(struct lapic *l, const struct lapic_eoi_assist *a);
+/* True when an EOI now would only clear ISR bit `vector`: it is the only ISR bit, it is
+ * edge-triggered (TMR clear, so no IOAPIC broadcast), and IRR is empty (nothing waits on the
+ * EOI to become deliverable), as KVM's pv_eoi rules. */
+bool lapic_eoi_is_trivial(const struct lapic *l, uint8_t vector);
 /* LINT0/LINT1 input pins (LINT0 usually the PIC; LINT1 the NMI line). */
 void lapic_set_lint(struct lapic *l, unsigned pin, bool level);
 

@@ -38,8 +38,25 @@ static int env_intr_ack(void *opaque, struct vcpu *vp)
     if (v == LAPIC_ACK_EXTINT)
         v = pic_ack(&b->pic);
     if (m->cfg.trace & TRACE_INT)
-        fprintf(m->trace_out, "int: vp%u accepts vector %d\n", cpu_apic_id(vp), v);
+        fprintf(m->trace_out, "int: vp%u accepts vector %d%s\n", cpu_apic_id(vp), v,
+                b->lapic[cpu_apic_id(vp)].assist_armed ? " (EOI assist offered)" : "");
     return v;
+}
+
+/* The LAPIC's EOI-assist offers go to the VP assist page (TLFS "EOI assist"); the LAPIC
+ * decides when an EOI may be skipped, the hypervisor owns the guest-visible bit. */
+static bool assist_offer(void *opaque)
+{
+    struct vp_link *l = opaque;
+    struct board *b = (struct board *)l->m->dev;
+    return hv_apic_assist_offer(b->hv, hv_partition_vp(b->hv, l->index));
+}
+
+static bool assist_collect(void *opaque)
+{
+    struct vp_link *l = opaque;
+    struct board *b = (struct board *)l->m->dev;
+    return hv_apic_assist_collect(b->hv, hv_partition_vp(b->hv, l->index));
 }
 
 /* ---- Local APIC -> CPU signals. ---- */
@@ -239,6 +256,10 @@ int board_create(struct machine *m, char *err, size_t errlen)
     }
     if (board_acpi(m, b, err, errlen) || board_hv_create(m, b, err, errlen))
         goto fail;
+    for (unsigned i = 0; b->hv && i < m->nvcpus; i++) {
+        struct lapic_eoi_assist a = {&b->links[i], assist_offer, assist_collect};
+        lapic_set_eoi_assist(&b->lapic[i], &a);
+    }
     return 0;
 fail:
     board_destroy(m);

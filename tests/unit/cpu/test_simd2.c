@@ -1,6 +1,7 @@
 /* Table tests for the SIMD extensions where the host cannot be the oracle: MMX/x87 aliasing in
- * the register image (TOP, tags, exponent), MMX/EMMS exception rules (CR0.EM, CR0.TS, pending
- * x87 exception). */
+ * the register image (TOP, tags, exponent) and the MMX/EMMS exception rules; FIPS-197 and
+ * carry-less vectors; CPUID bits; XSAVE/XSAVEOPT/XSAVEC/XRSTOR round trips, masks and faults;
+ * MASKMOV* segment overrides; the RCPPS/RSQRTPS error bound and special cases. */
 #include <criterion/criterion.h>
 #include <string.h>
 

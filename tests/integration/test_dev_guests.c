@@ -1,0 +1,108 @@
+/* PC platform device guests (roms/tests/dev_*.c: LAPIC, IPIs, IOAPIC, PIT and RTC, HPET) run
+ * whole through hvemu: each must finish with status 1, a SUMMARY with no failures, no FAIL or
+ * FATAL line, and at least the number of checks it runs today (so skipped checks are caught). */
+#define _POSIX_C_SOURCE 200809L
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define TIMEOUT 120
+#define MAX_ARGS 8
+
+struct dev_case {
+    const char *rom;
+    const char *args[MAX_ARGS]; /* before --kernel; NULL-terminated */
+    unsigned min_passed;
+    bool skip_line; /* the guest must say it skipped its cross-VP part */
+};
+
+static void expect_all_pass(const struct dev_case *c)
+{
+    char rom[1024];
+    hv_rom_path(rom, sizeof(rom), c->rom);
+    const char *argv[MAX_ARGS + 3];
+    unsigned n = 0;
+    for (; n < MAX_ARGS && c->args[n]; n++)
+        argv[n] = c->args[n];
+    argv[n++] = "--kernel";
+    argv[n++] = rom;
+    argv[n] = NULL;
+    struct run r;
+    hv_run(&r, TIMEOUT, argv);
+    unsigned passed = 0, failed = 0;
+    bool have = hv_summary(r.out, &passed, &failed);
+    unsigned pass_lines = hv_count_prefix(r.out, "PASS: "), fail_lines = hv_count_prefix(r.out, "FAIL: ");
+    bool fatal = hv_has_line_prefix(r.out, "FATAL: ");
+    bool skipped = hv_has_line_prefix(r.out, "SKIP: ");
+    bool ok = !r.timed_out && r.status == ST_TESTS_PASSED && have && failed == 0 && fail_lines == 0 &&
+              !fatal && passed == pass_lines && passed >= c->min_passed && skipped == c->skip_line;
+    if (!ok)
+        hv_run_dump(&r, c->rom);
+    cr_expect(ok,
+              "%s: status %d%s, summary %s (%u passed, %u failed), %u PASS lines, %u FAIL lines%s, SKIP %s, "
+              "want status %d and at least %u passed",
+              c->rom, r.status, r.timed_out ? " (timed out)" : "", have ? "present" : "missing", passed, failed,
+              pass_lines, fail_lines, fatal ? ", FATAL" : "", skipped ? "yes" : "no", ST_TESTS_PASSED,
+              c->min_passed);
+    hv_run_free(&r);
+}
+
+Test(dev_guests, lapic)
+{
+    static const struct dev_case c = {"dev_lapic.elf", {NULL}, 72, false};
+    expect_all_pass(&c);
+}
+
+/* The x2APIC half runs the same way with a second VP present. */
+Test(dev_guests, lapic_two_vps)
+{
+    static const struct dev_case c = {"dev_lapic.elf", {"--smp", "2", NULL}, 72, false};
+    expect_all_pass(&c);
+}
+
+/* The guest counts the VPs in the MADT. */
+Test(dev_guests, ipi_two_vps)
+{
+    static const struct dev_case c = {"dev_ipi.elf", {"--smp", "2", NULL}, 54, false};
+    expect_all_pass(&c);
+}
+
+/* Extra VPs stay in wait-for-SIPI: broadcasts must not trip over them. */
+Test(dev_guests, ipi_four_vps)
+{
+    static const struct dev_case c = {"dev_ipi.elf", {"--smp", "4", NULL}, 54, false};
+    expect_all_pass(&c);
+}
+
+Test(dev_guests, ipi_one_vp)
+{
+    static const struct dev_case c = {"dev_ipi.elf", {NULL}, 2, true};
+    expect_all_pass(&c);
+}
+
+Test(dev_guests, ioapic)
+{
+    static const struct dev_case c = {"dev_ioapic.elf", {NULL}, 34, false};
+    expect_all_pass(&c);
+}
+
+/* The IOAPIC ID follows the VP count (MADT); the guest compares against the MADT. */
+Test(dev_guests, ioapic_three_vps)
+{
+    static const struct dev_case c = {"dev_ioapic.elf", {"--smp", "3", NULL}, 34, false};
+    expect_all_pass(&c);
+}
+
+Test(dev_guests, pit_rtc)
+{
+    static const struct dev_case c = {"dev_pit_rtc.elf", {NULL}, 60, false};
+    expect_all_pass(&c);
+}
+
+Test(dev_guests, hpet)
+{
+    static const struct dev_case c = {"dev_hpet.elf", {NULL}, 45, false};
+    expect_all_pass(&c);
+}
