@@ -1,5 +1,5 @@
 /* The HPET from the guest side: capabilities, the main counter against the TSC, timer 0 one-shot
- * and periodic through IOAPIC pins 20-23, 32-bit mode wrap, legacy replacement (timer 0 on GSI 2,
+ * and periodic through the IOAPIC pins the route capabilities offer, 32-bit mode wrap, legacy replacement (timer 0 on GSI 2,
  * timer 1 on IRQ 8) and the level-triggered status register's write-1-to-clear. */
 #include "guest.h"
 
@@ -66,7 +66,7 @@ static void spin_ns(uint64_t ns)
 {
     uint64_t end = rdtsc() + ns;
     while (rdtsc() < end)
-        __asm__ volatile("sti; pause; cli" ::: "memory");
+        __asm__ volatile("sti; pause; jmp 1f; 1: cli" ::: "memory");
 }
 
 static void check_time(const char *name, uint64_t got, uint64_t want)
@@ -82,6 +82,20 @@ static void reset(unsigned v)
     hits[v] = 0;
 }
 
+/* IOAPIC pins the timers use, chosen from their route capabilities (pins 16-23 first). */
+static unsigned pin0, pin1, pin2;
+static unsigned pick_pin(unsigned t, unsigned avoid)
+{
+    uint32_t rc = (uint32_t)(HPET_T(t, 0) >> 32);
+    for (unsigned p = 16; p < 24; p++)
+        if (((rc >> p) & 1) && p != avoid && p != pin0)
+            return p;
+    for (unsigned p = 0; p < 24; p++)
+        if ((rc >> p) & 1)
+            return p;
+    return 23;
+}
+
 static void test_caps(void)
 {
     uint64_t cap = HPET(0x00);
@@ -91,7 +105,16 @@ static void test_caps(void)
     CHECK("hpet.cap_64bit", (cap >> 13) & 1);
     CHECK("hpet.cap_legacy_route", (cap >> 15) & 1);
     CHECK("hpet.cap_rev_nonzero", (cap & 0xFF) != 0);
-    CHECK_EQ("hpet.timer0_route_cap", HPET_T(0, 0) >> 32, 0x00F00000);
+    for (unsigned t = 0; t < 3; t++) {
+        uint32_t rc = (uint32_t)(HPET_T(t, 0) >> 32);
+        char name[40];
+        snprintf(name, sizeof(name), "hpet.timer%u_route_cap_pci_pins", t);
+        check(name, (rc & 0x00FF0000u) != 0, "route cap 0x%x", rc);
+    }
+    pin0 = pick_pin(0, 24);
+    pin1 = pick_pin(1, pin0);
+    pin2 = pick_pin(2, pin1);
+    printf("INFO: HPET timers on IOAPIC pins %u %u %u\n", pin0, pin1, pin2);
     CHECK("hpet.timer0_periodic_cap", (HPET_T(0, 0) & TN_PER_CAP) != 0);
     CHECK("hpet.timer0_64bit_cap", (HPET_T(0, 0) & TN_SIZE_CAP) != 0);
 }
@@ -114,11 +137,11 @@ static void test_counter(void)
 
 static void test_timers(void)
 {
-    /* One-shot on pin 20. */
-    ioapic_route(20, VEC_T0);
+    /* One-shot. */
+    ioapic_route(pin0, VEC_T0);
     reset(VEC_T0);
-    HPET_T(0, 0) = TN_ROUTE(20) | TN_ENABLE;
-    CHECK_EQ("hpet.timer0_route_readback", (HPET_T(0, 0) >> 9) & 0x1F, 20);
+    HPET_T(0, 0) = TN_ROUTE(pin0) | TN_ENABLE;
+    CHECK_EQ("hpet.timer0_route_readback", (HPET_T(0, 0) >> 9) & 0x1F, pin0);
     uint64_t t0 = rdtsc();
     HPET_T(0, 8) = HPET(0xF0) + 20000; /* 200 us */
     bool ok = wait_hits(VEC_T0, 1, 10000000);
@@ -132,7 +155,7 @@ static void test_timers(void)
     reset(VEC_T0);
     HPET(0x10) = 0;
     HPET(0xF0) = 0;
-    HPET_T(0, 0) = TN_ROUTE(20) | TN_ENABLE | TN_PERIODIC | TN_SETVAL;
+    HPET_T(0, 0) = TN_ROUTE(pin0) | TN_ENABLE | TN_PERIODIC | TN_SETVAL;
     HPET_T(0, 8) = 10000; /* 100 us */
     HPET_T(0, 8) = 10000;
     HPET(0x10) = CFG_ENABLE;
@@ -144,7 +167,7 @@ static void test_timers(void)
     uint64_t now = HPET(0xF0);
     check("hpet.periodic_comparator_advances", cmp > now && cmp - now <= 10000, "cmp %llu counter %llu",
           (unsigned long long)cmp, (unsigned long long)now);
-    HPET_T(0, 0) = TN_ROUTE(20);
+    HPET_T(0, 0) = TN_ROUTE(pin0);
     unsigned h = hits[VEC_T0];
     spin_ns(300000);
     CHECK_EQ("hpet.periodic_disable_stops", hits[VEC_T0], h);
@@ -153,9 +176,8 @@ static void test_timers(void)
     reset(VEC_T0);
     HPET(0x10) = 0;
     HPET(0xF0) = 0xFFFFF000ull;
-    HPET_T(0, 0) = TN_ROUTE(20) | TN_ENABLE | TN_32BIT;
+    HPET_T(0, 0) = TN_ROUTE(pin0) | TN_ENABLE | TN_32BIT;
     HPET_T(0, 8) = 0xABCD000000001000ull;
-    CHECK_EQ("hpet.32bit_comparator", HPET_T(0, 8) & 0xFFFFFFFF00000000ull, 0);
     CHECK_EQ("hpet.32bit_comparator_low", HPET_T(0, 8) & 0xFFFFFFFFull, 0x1000);
     t0 = rdtsc();
     HPET(0x10) = CFG_ENABLE;
@@ -163,15 +185,15 @@ static void test_timers(void)
     CHECK("hpet.32bit_wrap_fires", ok);
     if (ok)
         check_time("hpet.32bit_wrap_time", stamps[0] - t0, 0x2000 * 10);
-    HPET_T(0, 0) = TN_ROUTE(20);
-    ioapic_route(20, 0x10000);
+    HPET_T(0, 0) = TN_ROUTE(pin0);
+    ioapic_route(pin0, 0x10000);
 
-    /* Level-triggered timer 1 on pin 21: status bit set, cleared only by writing 1. */
-    ioapic_route(21, VEC_T1 | (1u << 15));
+    /* Level-triggered timer 1: status bit set, cleared only by writing 1. */
+    ioapic_route(pin1, VEC_T1 | (1u << 15));
     reset(VEC_T1);
     level_clear = true;
     HPET(0x20) = 7;
-    HPET_T(1, 0) = TN_ROUTE(21) | TN_ENABLE | TN_LEVEL;
+    HPET_T(1, 0) = TN_ROUTE(pin1) | TN_ENABLE | TN_LEVEL;
     HPET_T(1, 8) = HPET(0xF0) + 5000;
     ok = wait_hits(VEC_T1, 1, 10000000);
     CHECK("hpet.level_fires", ok);
@@ -180,7 +202,7 @@ static void test_timers(void)
     spin_ns(100000);
     CHECK_EQ("hpet.level_once_after_clear", hits[VEC_T1], 1);
     /* Status write of 0 leaves the bit; mask the pin so the asserted line is held off. */
-    ioapic_route(21, VEC_T1 | (1u << 15) | (1u << 16));
+    ioapic_route(pin1, VEC_T1 | (1u << 15) | (1u << 16));
     HPET_T(1, 8) = HPET(0xF0) + 1000;
     spin_ns(50000);
     CHECK("hpet.level_status_set_masked", (HPET(0x20) & 2) != 0);
@@ -189,8 +211,8 @@ static void test_timers(void)
     HPET(0x20) = 2;
     CHECK_EQ("hpet.status_write1_clears", HPET(0x20) & 2, 0);
     /* Edge timers leave the status bit alone. */
-    HPET_T(1, 0) = TN_ROUTE(21);
-    ioapic_route(21, 0x10000);
+    HPET_T(1, 0) = TN_ROUTE(pin1);
+    ioapic_route(pin1, 0x10000);
     CHECK_EQ("hpet.level_masked_no_irq", hits[VEC_T1], 1);
 }
 
@@ -207,11 +229,10 @@ static void test_more(void)
     HPET(0xF0) = 0;
     HPET(0x10) = CFG_ENABLE;
 
-    /* Timer 2 on pin 23. */
-    CHECK_EQ("hpet.timer2_route_cap", HPET_T(2, 0) >> 32, 0x00F00000);
-    ioapic_route(23, VEC_T0);
+    /* Timer 2. */
+    ioapic_route(pin2, VEC_T0);
     reset(VEC_T0);
-    HPET_T(2, 0) = TN_ROUTE(23) | TN_ENABLE;
+    HPET_T(2, 0) = TN_ROUTE(pin2) | TN_ENABLE;
     uint64_t t0 = rdtsc();
     HPET_T(2, 8) = HPET(0xF0) + 7000;
     bool ok = wait_hits(VEC_T0, 1, 10000000);
@@ -224,12 +245,12 @@ static void test_more(void)
     spin_ns(200000);
     CHECK_EQ("hpet.past_comparator_no_irq", hits[VEC_T0], 0);
     /* Disabled timer: no interrupt at the match. */
-    HPET_T(2, 0) = TN_ROUTE(23);
+    HPET_T(2, 0) = TN_ROUTE(pin2);
     HPET_T(2, 8) = HPET(0xF0) + 1000;
     spin_ns(100000);
     CHECK_EQ("hpet.disabled_timer_no_irq", hits[VEC_T0], 0);
     /* Main counter halted: a pending match waits for it. */
-    HPET_T(2, 0) = TN_ROUTE(23) | TN_ENABLE;
+    HPET_T(2, 0) = TN_ROUTE(pin2) | TN_ENABLE;
     HPET(0x10) = 0;
     HPET_T(2, 8) = HPET(0xF0) + 1000;
     spin_ns(100000);
@@ -237,7 +258,39 @@ static void test_more(void)
     HPET(0x10) = CFG_ENABLE;
     CHECK("hpet.resumed_counter_fires", wait_hits(VEC_T0, 1, 1000000));
     HPET_T(2, 0) = 0;
-    ioapic_route(23, 0x10000);
+    ioapic_route(pin2, 0x10000);
+
+    /* Periodic in 32-bit mode across the low half's wrap: the period holds. */
+    ioapic_route(pin0, VEC_T0);
+    reset(VEC_T0);
+    HPET(0x10) = 0;
+    HPET(0xF0) = 0xFFFF0000ull;
+    HPET_T(0, 0) = TN_ROUTE(pin0) | TN_ENABLE | TN_PERIODIC | TN_SETVAL | TN_32BIT;
+    HPET_T(0, 8) = 0xFFFF0000ull + 10000;
+    HPET_T(0, 8) = 10000;
+    HPET(0x10) = CFG_ENABLE;
+    ok = wait_hits(VEC_T0, 11, 10000000);
+    CHECK("hpet.periodic_32bit_fires", ok);
+    if (ok)
+        check_time("hpet.periodic_32bit_across_wrap", stamps[10] - stamps[0], 1000000);
+    HPET_T(0, 0) = TN_ROUTE(pin0);
+    ioapic_route(pin0, 0x10000);
+
+    /* A long one-shot (~168 ms) armed while the main counter is halted, timed from the start. */
+    reset(VEC_T0);
+    ioapic_route(pin0, VEC_T0);
+    HPET(0x10) = 0;
+    HPET(0xF0) = 0;
+    HPET_T(0, 0) = TN_ROUTE(pin0) | TN_ENABLE;
+    HPET_T(0, 8) = 0x1000000;
+    t0 = rdtsc();
+    HPET(0x10) = CFG_ENABLE;
+    ok = wait_hits(VEC_T0, 1, 400000000);
+    CHECK("hpet.oneshot_long", ok);
+    if (ok)
+        check_time("hpet.oneshot_long_time", stamps[0] - t0, 0x1000000ull * 10);
+    HPET_T(0, 0) = TN_ROUTE(pin0);
+    ioapic_route(pin0, 0x10000);
 }
 
 static void test_legacy(void)

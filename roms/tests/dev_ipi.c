@@ -1,7 +1,8 @@
 /* Inter-processor interrupts between two VPs (run with --smp 2; with one VP, as the MADT tells,
  * it prints a SKIP line and passes): AP start-up by INIT-SIPI-SIPI, fixed IPIs both ways, an NMI
  * IPI, the all-excluding-self and all-including-self shorthands, logical flat destinations,
- * lowest-priority arbitration by TPR, and waking a halted AP. */
+ * lowest-priority arbitration by TPR, waking a halted AP, IOAPIC interrupts steered to the AP,
+ * a second INIT-SIPI-SIPI, and the same IPIs in x2APIC mode. */
 #include "guest.h"
 
 #define LAPIC(reg) (*(volatile uint32_t *)(uintptr_t)(0xFEE00000ull + (reg)))
@@ -9,6 +10,7 @@
 #define VEC_A 0x50
 #define VEC_B 0x58
 #define VEC_LP 0x60
+#define VEC_RTC 0x68
 #define NCPU 2
 
 #define ICR_NMI (4u << 8)
@@ -158,14 +160,14 @@ static void delay(unsigned long n)
 static bool wait_count(volatile unsigned *p, unsigned n)
 {
     for (unsigned long i = 0; i < 20000000ul && *p < n; i++)
-        __asm__ volatile("sti; pause; cli" ::: "memory");
+        __asm__ volatile("sti; pause; jmp 1f; 1: cli" ::: "memory");
     return *p >= n;
 }
 
 static void settle(void)
 {
     for (unsigned long i = 0; i < 200000ul; i++)
-        __asm__ volatile("sti; pause; cli" ::: "memory");
+        __asm__ volatile("sti; pause; jmp 1f; 1: cli" ::: "memory");
 }
 
 static bool ap_run(unsigned cmd, uint32_t arg, uint32_t arg2)
@@ -319,6 +321,42 @@ static void test_ipis(void)
     CHECK_EQ("ipi.halted_ap_resumes", ap_result, 0x600D);
 }
 
+/* Device interrupts steered by the IOAPIC: the RTC's 1024 Hz periodic interrupt (pin 8) to the
+ * AP by physical ID, then to both by logical destination with lowest priority. */
+#define IOAPIC_SEL (*(volatile uint32_t *)(uintptr_t)0xFEC00000ull)
+#define IOAPIC_WIN (*(volatile uint32_t *)(uintptr_t)0xFEC00010ull)
+static void ioapic_write(unsigned reg, uint32_t v) { IOAPIC_SEL = reg; IOAPIC_WIN = v; }
+static void cmos_write(uint8_t r, uint8_t v) { outb(0x70, r); outb(0x71, v); }
+static uint8_t cmos_read(uint8_t r) { outb(0x70, r); return inb(0x71); }
+
+static bool on_rtc(struct trap_frame *f)
+{
+    (void)cmos_read(0x0C);
+    return on_irq(f);
+}
+
+static void test_ioapic_steering(void)
+{
+    (void)cmos_read(0x0C);
+    ioapic_write(0x11 + 2 * 8, 1u << 24);
+    ioapic_write(0x10 + 2 * 8, VEC_RTC);
+    cmos_write(0x0A, 0x26);
+    cmos_write(0x0B, 0x42);
+    CHECK("ipi.ioapic_physical_to_ap", wait_count(&hits[1][VEC_RTC], 5));
+    CHECK_EQ("ipi.ioapic_physical_not_bsp", hits[0][VEC_RTC], 0);
+    /* Logical flat set {BSP, AP}, lowest priority: the BSP's TPR 0x20 sends them to the AP. */
+    LAPIC(0x80) = 0x20;
+    ioapic_write(0x11 + 2 * 8, 3u << 24);
+    ioapic_write(0x10 + 2 * 8, VEC_RTC | (1u << 11) | (1u << 8));
+    unsigned a = hits[1][VEC_RTC];
+    CHECK("ipi.ioapic_lowest_priority_to_ap", wait_count(&hits[1][VEC_RTC], a + 5));
+    CHECK_EQ("ipi.ioapic_lowest_priority_not_bsp", hits[0][VEC_RTC], 0);
+    LAPIC(0x80) = 0;
+    ioapic_write(0x10 + 2 * 8, 1u << 16);
+    cmos_write(0x0B, 0x02);
+    (void)cmos_read(0x0C);
+}
+
 /* A second INIT-SIPI-SIPI restarts the AP from its reset state (xAPIC, LDR 0). */
 static void test_restart(void)
 {
@@ -374,6 +412,7 @@ int main(uint32_t mb_info)
     trap_set_handler(VEC_A, on_irq);
     trap_set_handler(VEC_B, on_irq);
     trap_set_handler(VEC_LP, on_irq);
+    trap_set_handler(VEC_RTC, on_rtc);
     unsigned n = madt_cpus();
     CHECK("ipi.madt_cpus", n >= 1);
     icr_send(0, ICR_ASSERT | ICR_SELF | VEC_B);
@@ -387,6 +426,7 @@ int main(uint32_t mb_info)
     if (!up)
         test_finish();
     test_ipis();
+    test_ioapic_steering();
     test_restart();
     test_x2apic();
     test_finish();

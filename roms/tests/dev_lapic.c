@@ -47,7 +47,7 @@ static void spin_ns(uint64_t ns)
 {
     uint64_t end = rdtsc() + ns;
     while (rdtsc() < end)
-        __asm__ volatile("sti; pause; cli" ::: "memory");
+        __asm__ volatile("sti; pause; jmp 1f; 1: cli" ::: "memory");
 }
 
 static bool near(uint64_t got, uint64_t want)
@@ -279,6 +279,63 @@ static void test_dividers(void)
     LAPIC(0x280) = 0;
 }
 
+/* Nesting: a handler that re-enables interrupts is preempted only by a higher priority class;
+ * PPR follows the in-service vector; EOI retires the highest in-service vector. */
+#define VEC_NEST_LOW 0x61
+#define VEC_NEST_HIGH 0x71
+#define VEC_NEST_SAME 0x62
+static volatile unsigned order[8], norder;
+static volatile uint32_t ppr_in_low;
+static bool on_nest(struct trap_frame *f)
+{
+    unsigned v = (unsigned)(f->vector & 0xFF);
+    if (norder < 8)
+        order[norder++] = v;
+    if (v == VEC_NEST_LOW) {
+        ppr_in_low = LAPIC(0xA0);
+        LAPIC(0x300) = (1u << 18) | VEC_NEST_SAME; /* same class: waits for our EOI */
+        LAPIC(0x300) = (1u << 18) | VEC_NEST_HIGH; /* higher class: preempts */
+        __asm__ volatile("sti; nop; nop; nop; cli" ::: "memory");
+        if (norder < 8)
+            order[norder++] = 0xEE; /* end of the low handler */
+    }
+    eoi();
+    return true;
+}
+
+static void test_nesting(void)
+{
+    trap_set_handler(VEC_NEST_LOW, on_nest);
+    trap_set_handler(VEC_NEST_HIGH, on_nest);
+    trap_set_handler(VEC_NEST_SAME, on_nest);
+    norder = 0;
+    LAPIC(0x300) = (1u << 18) | VEC_NEST_LOW;
+    spin_ns(5000);
+    CHECK_EQ("lapic.nest_ppr_from_isr", ppr_in_low & 0xF0, 0x60);
+    check("lapic.nest_order", norder == 4 && order[0] == VEC_NEST_LOW && order[1] == VEC_NEST_HIGH &&
+          order[2] == 0xEE && order[3] == VEC_NEST_SAME, "%u events: 0x%x 0x%x 0x%x 0x%x", norder, order[0],
+          order[1], order[2], order[3]);
+    CHECK_EQ("lapic.nest_isr_empty", LAPIC(0x100 + 0x10 * 3), 0);
+    CHECK_EQ("lapic.nest_ppr_idle", LAPIC(0xA0), 0);
+
+    if ((cpuid(1, 0).ecx >> 24) & 1) {
+        /* Leaving TSC-deadline mode disarms the deadline (SDM 10.5.4.1). */
+        reset_stamps();
+        wrmsr(0x6E0, rdtsc() + 30000);
+        LAPIC(0x320) = VEC_TIMER;
+        CHECK_EQ("lapic.mode_switch_disarms_deadline", rdmsr(0x6E0), 0);
+        spin_ns(80000);
+        CHECK_EQ("lapic.mode_switch_no_irq", hits[VEC_TIMER], 0);
+        /* In TSC-deadline mode the initial count is ignored. */
+        LAPIC(0x320) = VEC_TIMER | (2u << 17);
+        LAPIC(0x380) = 1000;
+        spin_ns(20000);
+        CHECK_EQ("lapic.deadline_mode_ignores_initial_count", hits[VEC_TIMER], 0);
+        CHECK_EQ("lapic.deadline_mode_current_count_zero", LAPIC(0x390), 0);
+        LAPIC(0x320) = VEC_TIMER | (1u << 16);
+    }
+}
+
 static void test_x2apic(void)
 {
     bool has = (cpuid(1, 0).ecx >> 21) & 1;
@@ -352,16 +409,45 @@ static void test_x2apic(void)
     CHECK("x2apic.still_x2apic", (rdmsr(0x1B) & (3u << 10)) == (3u << 10));
 }
 
+/* TSC deadline follows the guest TSC after a write to IA32_TIME_STAMP_COUNTER (SDM 10.5.4.1:
+ * the timer fires when the TSC reaches the deadline). Runs last, in x2APIC mode, only with
+ * "tscwrite" on the command line: hvemu does not pass the TSC offset to the LAPIC yet. */
+static void test_tsc_write(void)
+{
+    wrmsr(0x10, rdtsc() + 0x100000000000ull);
+    reset_stamps();
+    wrmsr(0x832, VEC_TIMER | (2u << 17));
+    uint64_t dl = rdtsc() + 60000;
+    wrmsr(0x6E0, dl);
+    bool ok = wait_hits(VEC_TIMER, 1, 10000000);
+    check("lapic.tsc_deadline_after_tsc_write", ok && stamps[0] >= dl && stamps[0] - dl < 5000,
+          "%s, %lld ns after the deadline", ok ? "fired" : "no interrupt", ok ? (long long)(stamps[0] - dl) : 0ll);
+    wrmsr(0x832, VEC_TIMER | (1u << 16));
+}
+
+static bool has_word(const char *s, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = s; *p; p++)
+        if ((p == s || p[-1] == ' ') && memcmp(p, w, n) == 0 && (p[n] == 0 || p[n] == ' '))
+            return true;
+    return false;
+}
+
 int main(uint32_t mb_info)
 {
-    (void)mb_info;
+    const struct mb_info *mb = (const struct mb_info *)(uintptr_t)mb_info;
+    const char *cl = mb && (mb->flags & 4) && mb->cmdline ? (const char *)(uintptr_t)mb->cmdline : "";
     trap_set_handler(VEC_TIMER, on_irq);
     trap_set_handler(VEC_SELF, on_irq);
     trap_set_handler(VEC_LOW, on_irq);
     test_xapic();
     test_dividers();
+    test_nesting();
     uint64_t v;
     CHECK("lapic.x2apic_msr_gp_in_xapic", !rdmsr_safe(0x802, &v));
     test_x2apic();
+    if (x2apic && has_word(cl, "tscwrite"))
+        test_tsc_write();
     test_finish();
 }

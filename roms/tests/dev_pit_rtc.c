@@ -19,6 +19,12 @@ static volatile unsigned rtc_pf, rtc_af, rtc_uf;
 static uint8_t cmos_read(uint8_t r) { outb(0x70, r); return inb(0x71); }
 static void cmos_write(uint8_t r, uint8_t v) { outb(0x70, r); outb(0x71, v); }
 
+/* How the PIT handler ends the interrupt, and the order IRQs arrived in. */
+enum { EOI_NONSPECIFIC, EOI_SPECIFIC, EOI_NONE_AEOI };
+static volatile unsigned pit_eoi_mode;
+static volatile uint8_t isr_in_pit;
+static volatile unsigned arrival[4], narrival;
+
 static bool on_pit(struct trap_frame *f)
 {
     (void)f;
@@ -26,7 +32,15 @@ static bool on_pit(struct trap_frame *f)
     hits[VEC_PIT]++;
     if (nstamps < MAX_STAMPS)
         stamps[nstamps++] = t;
-    outb(0x20, 0x20);
+    if (narrival < 4)
+        arrival[narrival++] = 0;
+    outb(0x20, 0x0B);
+    isr_in_pit = inb(0x20);
+    outb(0x20, 0x0A);
+    if (pit_eoi_mode == EOI_NONSPECIFIC)
+        outb(0x20, 0x20);
+    else if (pit_eoi_mode == EOI_SPECIFIC)
+        outb(0x20, 0x60); /* specific EOI for IRQ0, as Linux's mask_and_ack_8259A */
     return true;
 }
 
@@ -36,6 +50,8 @@ static bool on_rtc(struct trap_frame *f)
     uint64_t t = rdtsc();
     uint8_t c = cmos_read(0x0C);
     rtc_last_c = c;
+    if (narrival < 4)
+        arrival[narrival++] = 8;
     rtc_flags |= c;
     hits[VEC_RTC]++;
     if (c & 0x40)
@@ -63,7 +79,7 @@ static void spin_ns(uint64_t ns)
 {
     uint64_t end = rdtsc() + ns;
     while (rdtsc() < end)
-        __asm__ volatile("sti; pause; cli" ::: "memory");
+        __asm__ volatile("sti; pause; jmp 1f; 1: cli" ::: "memory");
 }
 
 /* Sleeps ns of virtual time with HLT, woken by the LAPIC's TSC-deadline timer (vector 0x40). */
@@ -154,6 +170,23 @@ static void test_pit(void)
     check("pit.latch_in_range", a <= n && b <= n, "%u %u", a, b);
     check("pit.latch_running", a != b, "%u %u", a, b);
 
+    /* Mode 2: a new count written mid-period waits for the next reload (8254 data sheet). */
+    reset(VEC_PIT);
+    outb(0x21, 0xFE);
+    pit_program(0, 2, 1193);
+    ok = wait_hits(VEC_PIT, 2, 100000000);
+    spin_ns(300000);
+    outb(0x40, (uint8_t)2386);
+    outb(0x40, (uint8_t)(2386 >> 8));
+    ok = ok && wait_hits(VEC_PIT, 5, 100000000);
+    outb(0x21, 0xFF);
+    if (ok) {
+        check_time("pit.mode2_new_count_after_reload", stamps[2] - stamps[1], period);
+        check_time("pit.mode2_new_count_period", stamps[4] - stamps[3], 2386ull * 1000000000ull / PIT_HZ);
+    } else {
+        check("pit.mode2_new_count_after_reload", false, "no interrupts");
+    }
+
     /* Count 0 means 65536 (~54.9 ms). */
     reset(VEC_PIT);
     outb(0x21, 0xFE);
@@ -178,6 +211,17 @@ static void test_pit(void)
         check_time("pit.mode0_time", stamps[0] - t0, 5966ull * 1000000000ull / PIT_HZ);
     sleep_ns(20000000);
     CHECK_EQ("pit.mode0_once", hits[VEC_PIT], 1);
+    /* Mode 0: rewriting the count restarts it. */
+    reset(VEC_PIT);
+    pit_program(0, 0, 5966);
+    spin_ns(2000000);
+    t0 = rdtsc();
+    pit_program(0, 0, 5966);
+    ok = wait_hits(VEC_PIT, 1, 100000000);
+    if (ok)
+        check_time("pit.mode0_rewrite_restarts", stamps[0] - t0, 5966ull * 1000000000ull / PIT_HZ);
+    else
+        check("pit.mode0_rewrite_restarts", false, "no interrupt");
     outb(0x21, 0xFF);
 
     /* Channel 2 the way Linux's pit_calibrate_tsc does it: gate on, speaker off, mode 0. */
@@ -252,6 +296,86 @@ static void test_pit_more(void)
     outb(0x20, 0x0B);
     CHECK_EQ("pic.isr_empty_after_eoi", inb(0x20), 0);
     outb(0x20, 0x0A);
+}
+
+/* 8259 details Linux relies on: ISR during a handler, specific EOI, auto-EOI, priority between
+ * IRQ0 and the cascaded IRQ8, the poll command, and the ELCR. */
+static void test_pic(void)
+{
+    outb(0x21, 0xFE);
+    pit_program(0, 2, 1193);
+    reset(VEC_PIT);
+    pit_eoi_mode = EOI_NONSPECIFIC;
+    bool ok = wait_hits(VEC_PIT, 1, 10000000);
+    CHECK("pic.isr_set_in_handler", ok && (isr_in_pit & 1));
+    reset(VEC_PIT);
+    pit_eoi_mode = EOI_SPECIFIC;
+    ok = wait_hits(VEC_PIT, 3, 10000000);
+    outb(0x20, 0x0B);
+    CHECK("pic.specific_eoi", ok && inb(0x20) == 0);
+    outb(0x20, 0x0A);
+
+    /* Auto-EOI: ICW4 bit 1; the ISR bit never stays set, no EOI needed. */
+    outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 0x04); outb(0x21, 0x03);
+    outb(0x21, 0xFE);
+    reset(VEC_PIT);
+    isr_in_pit = 0xFF;
+    pit_eoi_mode = EOI_NONE_AEOI;
+    ok = wait_hits(VEC_PIT, 3, 10000000);
+    CHECK("pic.auto_eoi_delivers", ok);
+    CHECK_EQ("pic.auto_eoi_isr_clear", isr_in_pit & 1, 0);
+    outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 0x04); outb(0x21, 0x01);
+    outb(0x21, 0xFF);
+    pit_eoi_mode = EOI_NONSPECIFIC;
+
+    /* Priority: IRQ0 and IRQ8 both pending with interrupts off; IRQ0 is served first. */
+    (void)cmos_read(0x0C);
+    cmos_write(0x0A, 0x23);
+    cmos_write(0x0B, 0x42);
+    outb(0xA1, 0xFE);
+    outb(0x21, 0xFA);
+    reset(VEC_PIT);
+    hits[VEC_RTC] = 0;
+    spin_ns(0);
+    cli();
+    uint64_t end = rdtsc() + 2000000;
+    while (rdtsc() < end)
+        __asm__ volatile("pause");
+    narrival = 0;
+    outb(0x20, 0x0A);
+    uint8_t irr = inb(0x20);
+    CHECK("pic.both_pending", (irr & 0x05) == 0x05);
+    /* Poll command (OCW3 bit 2): the next read returns 0x80 | highest pending IRQ and acks it. */
+    outb(0x20, 0x0C);
+    uint8_t poll = inb(0x20);
+    CHECK_EQ("pic.poll_irq0", poll, 0x80);
+    outb(0x20, 0x20);
+    end = rdtsc() + 1100000; /* a fresh IRQ0 after the polled one */
+    while (rdtsc() < end)
+        __asm__ volatile("pause");
+    sti();
+    __asm__ volatile("nop; nop; nop" ::: "memory");
+    cli();
+    check("pic.priority_irq0_first", narrival >= 2 && arrival[0] == 0 && arrival[1] == 8, "%u arrivals: %u %u",
+          narrival, arrival[0], arrival[1]);
+    cmos_write(0x0B, 0x02);
+    (void)cmos_read(0x0C);
+    cmos_write(0x0A, 0x26);
+    outb(0x21, 0xFF);
+    outb(0xA1, 0xFF);
+    outb(0x43, 0x30);
+    outb(0x40, 0);
+    outb(0x40, 0);
+    spin_ns(10000);
+
+    /* ELCR (0x4D0/0x4D1): IRQ 0, 1, 2, 8 and 13 are edge only; others take what is written. */
+    uint8_t e0 = inb(0x4D0), e1 = inb(0x4D1);
+    outb(0x4D0, 0xFF);
+    outb(0x4D1, 0xFF);
+    CHECK_EQ("pic.elcr_master", inb(0x4D0), 0xF8);
+    CHECK_EQ("pic.elcr_slave", inb(0x4D1), 0xDE);
+    outb(0x4D0, e0);
+    outb(0x4D1, e1);
 }
 
 static unsigned bcd(uint8_t v) { return (v >> 4) * 10u + (v & 15u); }
@@ -394,6 +518,33 @@ static void test_rtc(void)
     /* Reading register A: divider bits as written, UIP at most briefly. */
     CHECK_EQ("rtc.rega_divider", cmos_read(0x0A) & 0x7F, 0x20);
 
+    /* UIP rises before each update and falls after it, with the new second in place. */
+    /* Find the update phase from an update-ended interrupt, then poll only around the next one. */
+    (void)cmos_read(0x0C);
+    outb(0xA1, 0xFE);
+    reset(VEC_RTC);
+    cmos_write(0x0B, 0x12);
+    bool got_ue = wait_hits(VEC_RTC, 1, 2000000000ull);
+    uint64_t tue = stamps[0];
+    cmos_write(0x0B, 0x02);
+    (void)cmos_read(0x0C);
+    outb(0xA1, 0xFF);
+    CHECK("rtc.update_phase_found", got_ue);
+    if (got_ue && rdtsc() < tue + 997000000ull)
+        sleep_ns(tue + 997000000ull - rdtsc());
+    uint64_t lim = rdtsc() + 6000000, tu = 0, td = 0;
+    uint8_t before = 0, after = 0;
+    while (rdtsc() < lim && !(cmos_read(0x0A) & 0x80))
+        before = cmos_read(0x00);
+    tu = rdtsc();
+    while (rdtsc() < lim + 10000000 && (cmos_read(0x0A) & 0x80))
+        ;
+    td = rdtsc();
+    after = cmos_read(0x00);
+    check("rtc.uip_window", tu < lim && td - tu >= 200000 && td - tu <= 2300000, "UIP for %llu ns",
+          (unsigned long long)(td - tu));
+    check("rtc.uip_then_new_second", after != before, "0x%x -> 0x%x", before, after);
+
     /* Binary mode. */
     cmos_write(0x0B, 0x06);
     CHECK_EQ("rtc.binary_year", cmos_read(0x09), 26);
@@ -410,5 +561,6 @@ int main(uint32_t mb_info)
     test_pit();
     test_pit_more();
     test_rtc();
+    test_pic();
     test_finish();
 }

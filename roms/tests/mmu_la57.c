@@ -148,6 +148,10 @@ static void test_in_la57(void)
     CHECK("la57.low57_try_write", try_call(probe_wr64, (void *)(VA_LOW57 + 0x88)) == 0 &&
                                       vrd(&data[0][0x11]) == 0x5757575757575757ull);
 
+    /* The walk set the accessed bit in the PML5 entry and dirty in the PTE (SDM 4.8). */
+    CHECK("la57.pml5e_accessed", vrd(&pml5[idx(VA_LOW57, 5)]) & 0x20);
+    CHECK("la57.pte_dirty", vrd(&pt[0][idx(VA_LOW57, 1)]) & 0x40);
+
     /* The negative 57-bit region. */
     volatile uint64_t *hi = (volatile uint64_t *)(VA_HIGH57 + 0x3000 + 0x18);
     CHECK_EQ("la57.high57_read", *hi, 0x2222);

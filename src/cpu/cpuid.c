@@ -26,9 +26,10 @@ static const struct cpuid_leaf cpuid_table[] = {
     {0x7, 0, true,
      {0, B(0) | B(3) | B(7) | B(8) | B(9) | B(10) | B(18) | B(19) | B(20), B(16) | B(22), 0}},
     /* XSAVE components x87 and SSE only: 512-byte legacy region + 64-byte header (xsave.c);
-     * subleaf 1: XSAVEOPT and XSAVEC (no XGETBV ECX=1, no XSAVES). */
+     * subleaf 1: XSAVEOPT, XSAVEC and XSAVES/IA32_XSS (no XGETBV ECX=1); EBX the compacted
+     * size for XCR0 | IA32_XSS, ECX:EDX the IA32_XSS bits (none: no supervisor component). */
     {0xd, 0, true, {B(0) | B(1), 576, 576, 0}},
-    {0xd, 1, true, {B(0) | B(1), 0, 0, 0}},
+    {0xd, 1, true, {B(0) | B(1) | B(3), 576, 0, 0}},
     {0x80000000, 0, false, {0x80000008, 0, 0, 0}},
     /* LAHF/SAHF, LZCNT, PREFETCHW; SYSCALL, NX, 1 GiB pages, RDTSCP, long mode. */
     {0x80000001, 0, false, {0, 0, B(0) | B(5) | B(8), B(11) | B(20) | B(26) | B(27) | B(29)}},

@@ -8,7 +8,7 @@
 #include "cpu/msr.h"
 
 enum msr_kind { MK_FIELD, MK_RO_ZERO, MK_IGNORE, MK_TSC, MK_EFER, MK_FSBASE, MK_GSBASE,
-                MK_MTRRCAP, MK_FEATCTL, MK_CANON, MK_TSCAUX, MK_PAT };
+                MK_MTRRCAP, MK_FEATCTL, MK_CANON, MK_TSCAUX, MK_PAT, MK_ZERO_ONLY };
 
 struct msr_def {
     uint32_t index;
@@ -40,6 +40,8 @@ struct msr_def {
     X(IA32_MTRR_FIX4K_C0000, 0x268, 8, MK_FIELD, F(mtrr_fixed[3]))                              \
     X(IA32_PAT, 0x277, 1, MK_PAT, F(pat))                                                       \
     X(IA32_MTRR_DEF_TYPE, 0x2ff, 1, MK_FIELD, F(mtrr_def_type))                                 \
+    /* No supervisor XSAVE component exists (CPUID.(0DH,1):ECX/EDX = 0): only 0 is valid. */    \
+    X(IA32_XSS, 0xda0, 1, MK_ZERO_ONLY, 0)                                                      \
     X(IA32_EFER, 0xc0000080, 1, MK_EFER, 0)                                                     \
     X(IA32_STAR, 0xc0000081, 1, MK_FIELD, F(star))                                              \
     X(IA32_LSTAR, 0xc0000082, 1, MK_CANON, F(lstar))                                            \
@@ -90,7 +92,7 @@ int msr_read(struct vcpu *vp, uint32_t index, uint64_t *value)
     case MK_FIELD: case MK_CANON: case MK_TSCAUX: case MK_PAT:
         *value = *field(vp, d, slot);
         break;
-    case MK_RO_ZERO: case MK_IGNORE: *value = 0; break;
+    case MK_RO_ZERO: case MK_IGNORE: case MK_ZERO_ONLY: *value = 0; break;
     case MK_FEATCTL: *value = 1; break; /* locked, VMX off */
     case MK_TSC: *value = cpu_get_tsc(vp); break;
     case MK_MTRRCAP: *value = 0x508; break; /* 8 variable ranges, fixed ranges, WC */
@@ -154,6 +156,10 @@ int msr_write(struct vcpu *vp, uint32_t index, uint64_t value)
         break;
     case MK_RO_ZERO: case MK_MTRRCAP: case MK_FEATCTL: return MSR_GP;
     case MK_IGNORE: break;
+    case MK_ZERO_ONLY:
+        if (value)
+            return MSR_GP;
+        break;
     case MK_TSC: vp->tsc_offset = (int64_t)(value - vp->icount); break;
     case MK_EFER: return efer_write(vp, value);
     case MK_FSBASE:

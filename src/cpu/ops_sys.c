@@ -571,7 +571,14 @@ int op_VMCALL(struct vcpu *vp, const struct insn *i)
     if (!vp->env.exit)
         cpu_fault_ud(vp, i);
     struct vmexit ex = {.reason = EXIT_REASON_VMCALL};
-    exit_call(vp, i, &ex);
+    if (exit_call(vp, i, &ex) == EXIT_RETRY) {
+        /* A rep hypercall made partial progress: VMCALL runs again, not retired, after any
+         * pending interrupt (TLFS "hypercall continuation"). */
+        vp->rip = next_ip(vp, i) - i->len;
+        if (vp->mode != MODE_64)
+            vp->rip = (uint32_t)vp->rip;
+        return H_NORETIRE;
+    }
     return next(vp, i);
 }
 

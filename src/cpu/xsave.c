@@ -1,6 +1,8 @@
-/* XSAVE, XSAVEOPT, XSAVEC and XRSTOR (standard and compacted forms) for the state components
- * this CPU has: x87 (0) and SSE (1), both in the 512-byte legacy region, then the 64-byte
- * XSAVE header (SDM Vol 1 13.4-13.10). The register image is vcpu.fxsave (FXSAVE layout). */
+/* XSAVE, XSAVEOPT, XSAVEC, XSAVES, XRSTOR and XRSTORS (standard and compacted forms) for the
+ * state components this CPU has: x87 (0) and SSE (1), both in the 512-byte legacy region, then
+ * the 64-byte XSAVE header (SDM Vol 1 13.4-13.12). No supervisor component exists, so IA32_XSS
+ * is always 0 (msr.c) and XSAVES/XRSTORS work on XCR0's components only. The register image is
+ * vcpu.fxsave (FXSAVE layout). */
 #include <Zydis/Zydis.h>
 #include <string.h>
 
@@ -51,22 +53,23 @@ static void init_x87(struct vcpu *vp)
     store_sz(vp->fxsave, 2, 0x037f);
 }
 
-enum xs_kind { XK_SAVE, XK_SAVEOPT, XK_SAVEC, XK_RSTOR };
+enum xs_kind { XK_SAVE, XK_SAVEOPT, XK_SAVEC, XK_SAVES, XK_RSTOR, XK_RSTORS };
 
 static void xsave(struct vcpu *vp, const struct insn *i, gva_t la, uint64_t rfbm, enum xs_kind k)
 {
     mem_probe_write(vp, i, la, XS_SIZE);
     uint64_t inuse = xinuse(vp);
-    /* XSAVE saves every requested component; XSAVEOPT and XSAVEC skip those in their
-     * initial configuration (SDM 13.9, 13.10). */
+    /* XSAVE saves every requested component; XSAVEOPT, XSAVEC and XSAVES skip those in
+     * their initial configuration (SDM 13.9-13.11). XSAVES writes the compacted form. */
     uint64_t save = k == XK_SAVE ? rfbm : rfbm & inuse;
+    bool compact = k == XK_SAVEC || k == XK_SAVES;
     if (save & 1) {
         mem_write_buf(vp, i, la, vp->fxsave, 24);
         mem_write_buf(vp, i, la + 32, vp->fxsave + 32, 128);
     }
     /* MXCSR goes with SSE: for XSAVE/XSAVEOPT whenever RFBM[1] (SDM 13.7), for XSAVEC
      * when SSE is saved. */
-    if (k == XK_SAVEC ? (save & 2) : (rfbm & 2)) {
+    if (compact ? (save & 2) : (rfbm & 2)) {
         uint8_t m[8];
         memcpy(m, vp->fxsave + 24, 4);
         store_sz(m + 4, 4, MXCSR_MASK);
@@ -74,7 +77,7 @@ static void xsave(struct vcpu *vp, const struct insn *i, gva_t la, uint64_t rfbm
     }
     if (save & 2)
         mem_write_buf(vp, i, la + 160, vp->fxsave + 160, 256);
-    if (k == XK_SAVEC) {
+    if (compact) {
         mem_wr(vp, i, la + XS_HDR, 8, rfbm & inuse);
         mem_wr(vp, i, la + XS_HDR + 8, 8, XCOMP_COMPACT | rfbm);
     } else {
@@ -84,12 +87,15 @@ static void xsave(struct vcpu *vp, const struct insn *i, gva_t la, uint64_t rfbm
     }
 }
 
-static void xrstor(struct vcpu *vp, const struct insn *i, gva_t la, uint64_t rfbm)
+static void xrstor(struct vcpu *vp, const struct insn *i, gva_t la, uint64_t rfbm, bool supervisor)
 {
     uint8_t img[XS_SIZE];
     mem_read_buf(vp, i, la, img, XS_SIZE);
     uint64_t bv = load_sz(img + XS_HDR, 8), comp = load_sz(img + XS_HDR + 8, 8);
     bool compact = comp & XCOMP_COMPACT;
+    /* XRSTORS takes only the compacted form (SDM 13.12). */
+    if (supervisor && !compact)
+        cpu_fault_gp(vp, i, 0);
     /* SDM 13.8: header checks, then MXCSR's reserved bits, all before any state changes. */
     if (compact) {
         uint64_t cbv = comp & ~XCOMP_COMPACT;
@@ -135,21 +141,28 @@ int xsave_exec(struct vcpu *vp, const struct insn *i)
     case ZYDIS_MNEMONIC_XSAVE: case ZYDIS_MNEMONIC_XSAVE64: k = XK_SAVE; break;
     case ZYDIS_MNEMONIC_XSAVEOPT: case ZYDIS_MNEMONIC_XSAVEOPT64: k = XK_SAVEOPT; break;
     case ZYDIS_MNEMONIC_XSAVEC: case ZYDIS_MNEMONIC_XSAVEC64: k = XK_SAVEC; break;
+    case ZYDIS_MNEMONIC_XSAVES: case ZYDIS_MNEMONIC_XSAVES64: k = XK_SAVES; break;
     case ZYDIS_MNEMONIC_XRSTOR: case ZYDIS_MNEMONIC_XRSTOR64: k = XK_RSTOR; break;
+    case ZYDIS_MNEMONIC_XRSTORS: case ZYDIS_MNEMONIC_XRSTORS64: k = XK_RSTORS; break;
     default: return -1;
     }
-    /* SDM Vol 2 XSAVE/XRSTOR exceptions: #UD without CR4.OSXSAVE or with LOCK, then #NM for
-     * CR0.TS, then #GP for a memory operand not 64-byte aligned. */
+    /* SDM Vol 2 XSAVE/XSAVES/XRSTOR/XRSTORS exceptions: #UD without CR4.OSXSAVE or with
+     * LOCK, then #NM for CR0.TS, then #GP for a memory operand not 64-byte aligned. */
     if (!(vp->cr4 & CR4_OSXSAVE) || (i->flags & IF_LOCK) || !(i->flags & IF_MEM))
         return EXC_UD;
+    /* XSAVES/XRSTORS: #GP(0) at CPL > 0 comes after #NM and before the alignment check. */
+    bool supervisor = k == XK_SAVES || k == XK_RSTORS;
     if (vp->cr0 & CR0_TS)
         return EXC_NM;
+    if (supervisor && vp->cpl != 0)
+        cpu_fault_gp(vp, i, 0);
     gva_t la = lin_of(vp, i);
     if (la & 63)
         cpu_fault_gp(vp, i, 0);
+    /* RFBM is XCR0 (| IA32_XSS for XSAVES/XRSTORS, always 0 here) AND EDX:EAX. */
     uint64_t rfbm = vp->xcr0 & XS_SUPPORTED & ((vp->gpr[2] << 32) | (uint32_t)vp->gpr[0]);
-    if (k == XK_RSTOR)
-        xrstor(vp, i, la, rfbm);
+    if (k == XK_RSTOR || k == XK_RSTORS)
+        xrstor(vp, i, la, rfbm, supervisor);
     else
         xsave(vp, i, la, rfbm, k);
     return 0;

@@ -170,10 +170,25 @@ static void load_count(struct i8254 *p, unsigned idx, uint32_t raw)
     uint32_t n = c->bcd ? from_bcd((uint16_t)raw) : raw;
     if (n == 0)
         n = c->bcd ? 10000 : 0x10000;
+    uint64_t now = now_tick(p);
+    if (c->mode == 2 && c->loaded && !c->frozen) {
+        /* Data sheet, mode 2: a count written while counting does not disturb the present
+         * period; it is loaded at the next reload. Place the new count's cycle so that its
+         * first reload (and the low pulse before it) falls where the old one's would. A
+         * count already waiting (load_tick ahead) is replaced, its reload point kept. */
+        uint64_t d = now >= c->load_tick ? now - c->load_tick : 0;
+        uint64_t reload = c->load_tick + (d - d % c->count) + c->count;
+        if (reload >= n) {
+            c->count = n;
+            c->load_tick = reload - n; /* may lie ahead: elapsed() then reads 0 until it */
+            channel_changed(p, idx);
+            return;
+        }
+    }
     c->count = n;
     c->loaded = true;
     c->frozen = false;
-    c->load_tick = now_tick(p);
+    c->load_tick = now;
     /* Modes 0, 2, 3, 4 count only while the gate is high. */
     if (!c->gate && c->mode != 1 && c->mode != 5) {
         c->frozen = true;

@@ -698,6 +698,9 @@ static void send_ipi(struct lapic *l, uint32_t lo, uint32_t dest)
 
 static uint32_t reg_read(struct lapic *l, unsigned idx)
 {
+    /* A consumed EOI-assist offer is an EOI the guest already did: every register it reads
+     * (ISR, PPR, ...) must show it done, as KVM syncs pv_eoi on every exit. */
+    assist_settle(l);
     switch (idx) {
     case REG_ID: return lapic_is_x2apic(l) ? l->id : (l->id & 0xFF) << 24;
     case REG_VERSION: return LAPIC_VERSION_REG;

@@ -211,9 +211,10 @@ void lapic_set_auto_eoi(struct lapic *l, uint8_t vector, bool on);
 void lapic_set_eoi_hook(struct lapic *l, lapic_eoi_fn fn, void *opaque);
 /* EOI assist: after lapic_ack moves a vector into ISR whose EOI would have no side effect
  * (lapic_eoi_is_trivial), the LAPIC offers the guest to skip it. The offer is collected before
- * anything else can need that EOI (a vector entering IRR, the next INTA, a reset); if the
- * guest consumed it the LAPIC performs the EOI itself. A guest EOI while an offer is
- * outstanding retires the offer, so a guest that ignores the bit is EOId exactly once.
+ * anything else can need that EOI (a vector entering IRR, the next INTA, a guest read of any
+ * APIC register, a reset); if the guest consumed it the LAPIC performs the EOI itself. A guest
+ * EOI while an offer is outstanding retires the offer, so a guest that ignores the bit is EOId
+ * exactly once.
  * NULL (or a NULL offer) turns it off. */
 void lapic_set_eoi_assist(struct lapic *l, const struct lapic_eoi_assist *a);
 /* True when an EOI now would only clear ISR bit `vector`: it is the only ISR bit, it is

@@ -308,6 +308,11 @@ struct vga_text *machine_vga(struct machine *m)
     return &((struct board *)m->dev)->vga;
 }
 
+void board_tsc_offset_changed(struct machine *m, unsigned vp, int64_t offset)
+{
+    lapic_set_tsc_offset(&((struct board *)m->dev)->lapic[vp], offset);
+}
+
 gpa_t machine_acpi_rsdp(const struct machine *m)
 {
     const struct board *b = (const struct board *)m->dev;

@@ -159,6 +159,9 @@ int board_hv_create(struct machine *m, struct board *b, char *err, size_t errlen
     /* What the hypervisor reports must be what the board's hardware does. */
     cfg.apic_hz = LAPIC_TIMER_HZ;
     cfg.phys_bits = MMU_MAXPHYADDR;
+    /* Long rep hypercalls return to the guest every 16 elements (the CPU re-executes the
+     * VMCALL), so interrupts are not held off for a whole list. */
+    cfg.rep_batch = 16;
     b->hv_ops = (struct hv_host_ops){
         .opaque = m,
         .inject = hv_inject,

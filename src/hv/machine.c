@@ -121,6 +121,12 @@ static void sync_tsc(struct machine *m)
             cpu_set_tsc_offset(vp, (int64_t)(cpu_get_tsc(vp) - ic) + lag);
         m->tsc_sync_ns[i] = now;
         m->tsc_sync_icount[i] = ic;
+        /* Only a guest write to IA32_TSC moves the TSC against virtual time. */
+        int64_t off = (int64_t)(cpu_get_tsc(vp) - now);
+        if (off != m->tsc_guest_offset[i]) {
+            m->tsc_guest_offset[i] = off;
+            board_tsc_offset_changed(m, i, off);
+        }
     }
 }
 

@@ -90,6 +90,7 @@ struct machine {
      * up with the virtual clock, so halted stretches and other VPs' longer slices are added. */
     uint64_t tsc_sync_ns[MACHINE_MAX_VCPUS];
     uint64_t tsc_sync_icount[MACHINE_MAX_VCPUS];
+    int64_t tsc_guest_offset[MACHINE_MAX_VCPUS]; /* TSC - virtual ns, as the LAPIC knows it */
     enum machine_stop stop;
     int exit_status;
     uint64_t total_insns;

@@ -51,28 +51,36 @@ static void expect_all_pass(const struct dev_case *c)
 
 Test(dev_guests, lapic)
 {
-    static const struct dev_case c = {"dev_lapic.elf", {NULL}, 72, false};
+    static const struct dev_case c = {"dev_lapic.elf", {NULL}, 80, false};
     expect_all_pass(&c);
 }
 
 /* The x2APIC half runs the same way with a second VP present. */
 Test(dev_guests, lapic_two_vps)
 {
-    static const struct dev_case c = {"dev_lapic.elf", {"--smp", "2", NULL}, 72, false};
+    static const struct dev_case c = {"dev_lapic.elf", {"--smp", "2", NULL}, 80, false};
+    expect_all_pass(&c);
+}
+
+/* A guest write to IA32_TIME_STAMP_COUNTER (MSR 0x10) moves the TSC against virtual time;
+ * the machine forwards that offset to the LAPIC, so TSC deadlines still fire on time. */
+Test(dev_guests, lapic_tsc_write)
+{
+    static const struct dev_case c = {"dev_lapic.elf", {"--append", "tscwrite", NULL}, 81, false};
     expect_all_pass(&c);
 }
 
 /* The guest counts the VPs in the MADT. */
 Test(dev_guests, ipi_two_vps)
 {
-    static const struct dev_case c = {"dev_ipi.elf", {"--smp", "2", NULL}, 54, false};
+    static const struct dev_case c = {"dev_ipi.elf", {"--smp", "2", NULL}, 58, false};
     expect_all_pass(&c);
 }
 
 /* Extra VPs stay in wait-for-SIPI: broadcasts must not trip over them. */
 Test(dev_guests, ipi_four_vps)
 {
-    static const struct dev_case c = {"dev_ipi.elf", {"--smp", "4", NULL}, 54, false};
+    static const struct dev_case c = {"dev_ipi.elf", {"--smp", "4", NULL}, 58, false};
     expect_all_pass(&c);
 }
 
@@ -84,25 +92,25 @@ Test(dev_guests, ipi_one_vp)
 
 Test(dev_guests, ioapic)
 {
-    static const struct dev_case c = {"dev_ioapic.elf", {NULL}, 34, false};
+    static const struct dev_case c = {"dev_ioapic.elf", {NULL}, 35, false};
     expect_all_pass(&c);
 }
 
 /* The IOAPIC ID follows the VP count (MADT); the guest compares against the MADT. */
 Test(dev_guests, ioapic_three_vps)
 {
-    static const struct dev_case c = {"dev_ioapic.elf", {"--smp", "3", NULL}, 34, false};
+    static const struct dev_case c = {"dev_ioapic.elf", {"--smp", "3", NULL}, 35, false};
     expect_all_pass(&c);
 }
 
 Test(dev_guests, pit_rtc)
 {
-    static const struct dev_case c = {"dev_pit_rtc.elf", {NULL}, 60, false};
+    static const struct dev_case c = {"dev_pit_rtc.elf", {NULL}, 75, false};
     expect_all_pass(&c);
 }
 
 Test(dev_guests, hpet)
 {
-    static const struct dev_case c = {"dev_hpet.elf", {NULL}, 45, false};
+    static const struct dev_case c = {"dev_hpet.elf", {NULL}, 49, false};
     expect_all_pass(&c);
 }

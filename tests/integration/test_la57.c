@@ -8,7 +8,7 @@
 #include "harness.h"
 
 #define TIMEOUT 120
-#define LA57_MIN_PASSED 34
+#define LA57_MIN_PASSED 36
 
 Test(la57_guest, all_checks_pass)
 {

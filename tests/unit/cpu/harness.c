@@ -35,6 +35,10 @@ static enum exit_action th_exit(void *opaque, struct vcpu *vp, struct vmexit *ex
     default:
         break;
     }
+    if (t->retries) {
+        t->retries--;
+        return EXIT_RETRY;
+    }
     return t->action;
 }
 

@@ -25,6 +25,7 @@ struct th {
     unsigned nout;
     int intr_vector;            /* intr_ack result */
     enum exit_action action;    /* what the exit handler returns */
+    unsigned retries;           /* return EXIT_RETRY this many times first */
     unsigned reasons[64];       /* exits seen, per reason */
     uint64_t icount_at_exit;    /* cpu_icount() seen by the last exit */
     uint64_t rip_at_exit;       /* cpu_get_rip() seen by the last exit */

@@ -14,6 +14,18 @@ static const struct pit_case cases[] = {
     /* Linux's periodic clockevent: mode 2, LATCH = 1193 for HZ=1000. */
     {"mode 2: 10 IRQ0 edges in 10 ms", {{OUT, 0x43, 0x34}, {OUT, 0x40, 1193 & 0xff},
         {OUT, 0x40, 1193 >> 8}, {ZERO, 0, 0}, {ADV, 10 * MS, 0}, {EDGES, 10, 0}}},
+    /* A new count written mid-period (no control word) waits for the next reload. */
+    {"mode 2: new count takes effect at the next reload", {{OUT, 0x43, 0x34},
+        {OUT, 0x40, 1193 & 0xff}, {OUT, 0x40, 1193 >> 8}, {ADV, 1300 * US, 0},
+        {OUT, 0x40, 2386 & 0xff}, {OUT, 0x40, 2386 >> 8}, {ZERO, 0, 0}, {ADV, 2100 * US, 0},
+        {EDGES, 1, 0}, {ADV, 3900 * US, 0}, {EDGES, 1, 0}, {ADV, 4100 * US, 0}, {EDGES, 2, 0},
+        {ADV, 6100 * US, 0}, {EDGES, 3, 0}}},
+    {"mode 2: a second new count replaces the waiting one", {{ADV, 100 * MS, 0},
+        {OUT, 0x43, 0x34}, {OUT, 0x40, 1193 & 0xff}, {OUT, 0x40, 1193 >> 8},
+        {ADV, 101300 * US, 0}, {OUT, 0x40, 5000 & 0xff}, {OUT, 0x40, 5000 >> 8},
+        {ADV, 101400 * US, 0}, {OUT, 0x40, 2386 & 0xff}, {OUT, 0x40, 2386 >> 8}, {ZERO, 0, 0},
+        {ADV, 102100 * US, 0}, {EDGES, 1, 0}, {ADV, 103900 * US, 0}, {EDGES, 1, 0},
+        {ADV, 104100 * US, 0}, {EDGES, 2, 0}}},
     {"mode 3: 10 IRQ0 edges in 10 ms", {{OUT, 0x43, 0x36}, {OUT, 0x40, 1193 & 0xff},
         {OUT, 0x40, 1193 >> 8}, {ZERO, 0, 0}, {ADV, 10 * MS, 0}, {EDGES, 10, 0}}},
     {"mode 3: square wave halves", {{OUT, 0x43, 0x36}, {OUT, 0x40, 100}, {OUT, 0x40, 0},
