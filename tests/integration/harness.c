@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "harness.h"
 
+#include <criterion/criterion.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -253,4 +255,37 @@ bool hv_summary(const char *text, unsigned *passed, unsigned *failed)
     *passed = s.passed;
     *failed = s.failed;
     return true;
+}
+
+void hv_expect_guest_passes(const char *rom_name, const char *const *args, unsigned min_passed,
+                            enum hv_skip skip, unsigned timeout_s)
+{
+    char rom[1024];
+    hv_rom_path(rom, sizeof(rom), rom_name);
+    const char *argv[HV_GUEST_MAX_ARGS + 3];
+    unsigned n = 0;
+    for (; args && n < HV_GUEST_MAX_ARGS && args[n]; n++)
+        argv[n] = args[n];
+    argv[n++] = "--kernel";
+    argv[n++] = rom;
+    argv[n] = NULL;
+    struct run r;
+    hv_run(&r, timeout_s, argv);
+    unsigned passed = 0, failed = 0;
+    bool have = hv_summary(r.out, &passed, &failed);
+    unsigned pass_lines = hv_count_prefix(r.out, "PASS: "), fail_lines = hv_count_prefix(r.out, "FAIL: ");
+    bool fatal = hv_has_line_prefix(r.out, "FATAL: ");
+    bool skipped = hv_has_line_prefix(r.out, "SKIP: ");
+    bool skip_ok = skip == HV_SKIP_ANY || skipped == (skip == HV_SKIP_REQUIRED);
+    bool ok = !r.timed_out && r.status == ST_TESTS_PASSED && have && failed == 0 && fail_lines == 0 &&
+              !fatal && passed == pass_lines && passed >= min_passed && skip_ok;
+    if (!ok)
+        hv_run_dump(&r, rom_name);
+    cr_expect(ok,
+              "%s: status %d%s, summary %s (%u passed, %u failed), %u PASS lines, %u FAIL lines%s%s, "
+              "want status %d and at least %u passed",
+              rom_name, r.status, r.timed_out ? " (timed out)" : "", have ? "present" : "missing", passed,
+              failed, pass_lines, fail_lines, fatal ? ", FATAL" : "", skip_ok ? "" : ", wrong SKIP lines",
+              ST_TESTS_PASSED, min_passed);
+    hv_run_free(&r);
 }

@@ -44,4 +44,13 @@ unsigned hv_count_lines(const char *text);
 /* Parses "SUMMARY: N passed, M failed"; false if absent or malformed, or present twice. */
 bool hv_summary(const char *text, unsigned *passed, unsigned *failed);
 
+/* A test-kernel run that must pass whole: status 1 (every check passed), one SUMMARY with 0
+ * failed, no FAIL or FATAL line, as many PASS lines as the summary counts, at least
+ * min_passed of them (so checks silently dropped are caught), and a SKIP line exactly when
+ * skip says so. args (NULL-terminated, may be NULL) come before --kernel ROM. */
+enum hv_skip { HV_SKIP_ANY, HV_SKIP_NONE, HV_SKIP_REQUIRED };
+#define HV_GUEST_MAX_ARGS 8
+void hv_expect_guest_passes(const char *rom, const char *const *args, unsigned min_passed,
+                            enum hv_skip skip, unsigned timeout_s);
+
 #endif
