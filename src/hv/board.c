@@ -310,7 +310,10 @@ struct vga_text *machine_vga(struct machine *m)
 
 void board_tsc_offset_changed(struct machine *m, unsigned vp, int64_t offset)
 {
-    lapic_set_tsc_offset(&((struct board *)m->dev)->lapic[vp], offset);
+    struct board *b = (struct board *)m->dev;
+    lapic_set_tsc_offset(&b->lapic[vp], offset);
+    if (b->hv)
+        hv_set_tsc_offset(b->hv, vp, offset);
 }
 
 gpa_t machine_acpi_rsdp(const struct machine *m)

@@ -168,6 +168,10 @@ enum hv_call_action hv_hypercall(struct hv_partition *p, struct hv_vp *vp, struc
  * RAX/RCX/RDX. The caller advances RIP only for HV_CALL_DONE and injects #UD for HV_CALL_UD. */
 enum hv_call_action hv_hypercall_cpu(struct hv_partition *p, struct hv_vp *vp, struct vcpu *cpu);
 
+/* The machine reports a VP's TSC offset against virtual time whenever the guest moves it
+ * (IA32_TSC writes): the reference TSC page follows, or is marked invalid when VPs differ. */
+void hv_set_tsc_offset(struct hv_partition *p, unsigned vp, int64_t offset);
+
 /* The local APIC calls this on every EOI (MMIO, x2APIC MSR or EOI MSR), so SynIC can retry a
  * message delivery that waits on that vector (TLFS: rescan on EOI). */
 void hv_apic_eoi_notify(struct hv_partition *p, struct hv_vp *vp, uint8_t vector);

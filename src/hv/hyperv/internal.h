@@ -32,6 +32,7 @@ struct hv_stimer {
 struct hv_vp {
     struct hv_partition *p;
     unsigned index;
+    int64_t tsc_offset; /* this VP's TSC minus virtual ns (the guest wrote IA32_TSC) */
     uint64_t scontrol, siefp, simp;
     uint64_t sint[HV_SINT_COUNT];
     uint8_t *simp_page, *siefp_page; /* overlay backing, 4 KiB each */

@@ -41,11 +41,30 @@ void hv_tsc_page_fill(struct hv_partition *p)
     uint8_t *pg = p->tsc_page;
     put32(pg, 0);
     memset(pg + 4, 0, PAGE_SIZE - 4);
+    /* One page serves every VP: it is valid only while all TSCs read the same. When a guest
+     * has written different TSC values on different VPs, sequence 0 tells it to use the
+     * reference counter MSR instead (TLFS 12.4.3.1). */
+    int64_t off = p->vps[0].tsc_offset;
+    for (unsigned i = 1; i < p->nr_vps; i++)
+        if (p->vps[i].tsc_offset != off)
+            return;
+    /* ReferenceTime = ((tsc * scale) >> 64) + offset with tsc = ns + off: offset = -off / 100
+     * (exact when off is a whole number of 100 ns ticks, else within one tick). */
+    int64_t ticks = off >= 0 ? off / 100 : -((-off + 99) / 100);
     put64(pg + 8, hv_tsc_scale());
-    put64(pg + 16, 0);
+    put64(pg + 16, (uint64_t)-ticks);
     uint32_t seq = p->tsc_sequence + 1;
     if (seq == 0 || seq == 0xFFFFFFFFu)
         seq = 1;
     p->tsc_sequence = seq;
     put32(pg, seq);
+}
+
+void hv_set_tsc_offset(struct hv_partition *p, unsigned vp, int64_t offset)
+{
+    if (vp >= p->nr_vps || p->vps[vp].tsc_offset == offset)
+        return;
+    p->vps[vp].tsc_offset = offset;
+    if (p->reference_tsc & HV_PAGE_ENABLE)
+        hv_tsc_page_fill(p);
 }

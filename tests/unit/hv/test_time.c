@@ -237,3 +237,32 @@ Test(hv_stimer, destroy_and_reset_stop_timers)
     wrmsr_ok(f, 1, STIMER_CONFIG(0), CFG_ENABLE | CFG_PERIODIC | CFG_DIRECT | CFG_VECTOR(0x40));
     fake_destroy(f); /* asserts the clock has no timer left */
 }
+
+Test(hv_time, tsc_page_follows_guest_tsc_writes)
+{
+    struct fake_host *f = fake_create(NULL, 2);
+    wrmsr_ok(f, 0, 0x40000021, GPA_TSC | 1);
+    uint32_t seq = get_u32(f, GPA_TSC);
+    /* The guest moved every VP's TSC ahead by 12300 ns: the page's offset compensates. */
+    hv_set_tsc_offset(f->p, 0, 12300);
+    cr_expect_eq(get_u32(f, GPA_TSC), 0, "VPs disagree: the page must be invalid");
+    hv_set_tsc_offset(f->p, 1, 12300);
+    uint32_t seq2 = get_u32(f, GPA_TSC);
+    cr_expect(seq2 != 0 && seq2 != seq, "valid again with a new sequence (%u)", seq2);
+    uint64_t scale = get_u64(f, GPA_TSC + 8), offset = get_u64(f, GPA_TSC + 16);
+    static const uint64_t ns[] = {0, 100, 5000, 123456789, 86400ull * 1000000000ull};
+    for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
+        fake_advance(f, ns[i]);
+        uint64_t ref = mulhi64(ns[i] + 12300, scale) + offset;
+        cr_expect_eq(ref, rdmsr_ok(f, 0, 0x40000020), "at %llu ns the page and the MSR agree",
+                     (unsigned long long)ns[i]);
+    }
+    /* A negative offset (TSC written backwards) works the same way. */
+    hv_set_tsc_offset(f->p, 0, -4200);
+    hv_set_tsc_offset(f->p, 1, -4200);
+    scale = get_u64(f, GPA_TSC + 8);
+    offset = get_u64(f, GPA_TSC + 16);
+    uint64_t now = rdmsr_ok(f, 0, 0x40000020) * 100;
+    cr_expect_eq(mulhi64(now - 4200, scale) + offset, now / 100);
+    fake_destroy(f);
+}
