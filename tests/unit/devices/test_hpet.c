@@ -2,6 +2,8 @@
  * comparators, 32-bit mode, level/edge interrupts with the status register, legacy routing. */
 #include <criterion/criterion.h>
 
+#include "dev_fuzz.h"
+
 #include "devices/hpet.h"
 
 /* Script steps leave their unused trailing operands to zero-initialisation. */
@@ -189,13 +191,6 @@ Test(hpet, hostile_accesses)
     cr_assert_eq(hpet_mmio_read(&g.h, HPET_REG_CAP + 2, 2), 0x8086);
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 /* Random register traffic and time jumps. Invariant: each level timer holds its line high
  * exactly while its status bit is set, its interrupt enabled and the HPET running. */

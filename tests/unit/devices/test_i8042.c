@@ -1,6 +1,8 @@
 /* i8042 controller: status, command byte, self-tests, output port, keyboard probe replies. */
 #include <criterion/criterion.h>
 
+#include "dev_fuzz.h"
+
 #include "devices/i8042.h"
 #include "devices/vclock.h"
 
@@ -139,36 +141,7 @@ Test(i8042, typed_scancodes_queue_behind_the_buffer)
     cr_expect_eq(iobus_read(&bus, 0x64, 1) & 1, 0);
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
-/* Random guest I/O (any port of the device, any size, random time steps): nothing may crash,
- * hang or trip the sanitizers. The seed is printed on failure through the test name. */
-static void fuzz_ports(struct iobus *bus, struct vclock *clk, const uint16_t *ports, size_t n,
-                       uint64_t seed, void (*extra)(void *, uint64_t), void *ctx)
-{
-    uint64_t s = seed, t = clk ? vclock_now(clk) : 0;
-    for (unsigned i = 0; i < 200000; i++) {
-        uint64_t r = xorshift(&s);
-        uint16_t port = ports[r % n];
-        unsigned size = 1u << ((r >> 8) % 3);
-        if ((r >> 12) & 1)
-            iobus_write(bus, port, (uint32_t)(r >> 32), size);
-        else
-            iobus_read(bus, port, size);
-        if (clk && ((r >> 16) & 7) == 0) {
-            t += (r >> 20) % 200000;
-            vclock_advance_to(clk, t);
-        }
-        if (extra)
-            extra(ctx, r);
-    }
-}
 
 Test(i8042, random_guest_io_is_harmless)
 {

@@ -2,6 +2,8 @@
  * EOI (LAPIC broadcast and the version 0x20 EOI register), destinations on a 2-CPU bus. */
 #include <criterion/criterion.h>
 
+#include "dev_fuzz.h"
+
 #include "devices/ioapic.h"
 
 /* Script steps leave their unused trailing operands to zero-initialisation. */
@@ -151,13 +153,6 @@ Test(ioapic, narrow_regsel_access)
     cr_assert_eq(ioapic_mmio_read(&r.io, IOAPIC_IOWIN + 2, 1), 0x17);
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 /* Random register, pin and EOI traffic. Invariant: an unmasked level entry whose pin is
  * asserted has been delivered and awaits EOI (remote IRR set). */

@@ -2,6 +2,8 @@
  * every kind between four LAPICs on one bus, x2APIC MSR rules and IA32_APIC_BASE transitions. */
 #include <criterion/criterion.h>
 
+#include "dev_fuzz.h"
+
 #include "devices/lapic.h"
 
 /* Script steps leave their unused trailing operands to zero-initialisation. */
@@ -481,13 +483,6 @@ Test(lapic, hypervisor_register_access)
     cr_assert_eq(r.last_eoi_hook, 0x61);
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 /* Random guest register traffic on four LAPICs: nothing may crash or hang, and every INTR line
  * the CPUs were given must match the LAPIC's own view. */

@@ -1,6 +1,8 @@
 /* Dual 8259A PIC: register-level scripts as a guest kernel drives it. */
 #include <criterion/criterion.h>
 
+#include "dev_fuzz.h"
+
 #include "devices/i8259.h"
 #include "devices/vclock.h"
 
@@ -129,36 +131,7 @@ Test(pic, hostile_inputs_are_ignored)
     cr_expect(!pic_intr_pending(&pic));
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
-/* Random guest I/O (any port of the device, any size, random time steps): nothing may crash,
- * hang or trip the sanitizers. The seed is printed on failure through the test name. */
-static void fuzz_ports(struct iobus *bus, struct vclock *clk, const uint16_t *ports, size_t n,
-                       uint64_t seed, void (*extra)(void *, uint64_t), void *ctx)
-{
-    uint64_t s = seed, t = clk ? vclock_now(clk) : 0;
-    for (unsigned i = 0; i < 200000; i++) {
-        uint64_t r = xorshift(&s);
-        uint16_t port = ports[r % n];
-        unsigned size = 1u << ((r >> 8) % 3);
-        if ((r >> 12) & 1)
-            iobus_write(bus, port, (uint32_t)(r >> 32), size);
-        else
-            iobus_read(bus, port, size);
-        if (clk && ((r >> 16) & 7) == 0) {
-            t += (r >> 20) % 200000;
-            vclock_advance_to(clk, t);
-        }
-        if (extra)
-            extra(ctx, r);
-    }
-}
 
 static void fuzz_extra(void *ctx, uint64_t r)
 {
