@@ -3,6 +3,8 @@
 #include "cpu/mem.h"
 
 #include "cpu/dcache.h"
+#include "cpu/debug.h"
+#include "cpu/seglimit.h"
 
 NORETURN void cpu_fault(struct vcpu *vp, const struct insn *i, unsigned vec, bool has_err,
                         uint32_t err)
@@ -64,7 +66,7 @@ static int translate(struct vcpu *vp, gva_t la, enum mmu_access acc, bool implic
         return EXC_PF;
     }
     *gpa = res.gpa;
-    if (fill && !implicit) {
+    if (fill && !implicit && vp->mmu_idx != TLB_BYPASS) {
         check_generation(vp);
         gpa_t page = res.gpa & PAGE_MASK;
         struct phys_lookup l;
@@ -142,8 +144,19 @@ static void phys_write(struct vcpu *vp, const struct insn *i, gpa_t gpa, const v
     vp->rip = rip;
 }
 
+gva_t mem_careful(struct vcpu *vp, const struct insn *i, gva_t la, unsigned len, bool write)
+{
+    if (vp->careful & CAREFUL_SEG)
+        la = seg_check_access(vp, i, la, len, write);
+    if (vp->careful & (CAREFUL_DBG | CAREFUL_AC))
+        la = dbg_check_access(vp, i, la, len, write);
+    return la;
+}
+
 void mem_read_buf(struct vcpu *vp, const struct insn *i, gva_t la, void *buf, unsigned len)
 {
+    if (unlikely(vp->careful))
+        la = mem_careful(vp, i, la, len, false);
     uint8_t *dst = buf;
     while (len) {
         unsigned n = (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1)));
@@ -175,6 +188,8 @@ static void check_writable(struct vcpu *vp, const struct insn *i, gpa_t gpa)
 
 void mem_write_buf(struct vcpu *vp, const struct insn *i, gva_t la, const void *buf, unsigned len)
 {
+    if (unlikely(vp->careful))
+        la = mem_careful(vp, i, la, len, true);
     /* Translate every page first: a fault on the second page must leave memory untouched. */
     gpa_t gpas[2];
     unsigned lens[2], np = 0;
@@ -207,6 +222,8 @@ void mem_write_slow(struct vcpu *vp, const struct insn *i, gva_t la, unsigned sz
 
 void mem_probe_write(struct vcpu *vp, const struct insn *i, gva_t la, unsigned len)
 {
+    if (unlikely(vp->careful))
+        la = mem_careful(vp, i, la, len, true);
     const struct tlb_entry *e = &vp->tlb.e[vp->mmu_idx][tlb_index(la)];
     if (e->tag_w == (la & PAGE_MASK) && (la & (PAGE_SIZE - 1)) <= PAGE_SIZE - len)
         return;

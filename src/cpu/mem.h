@@ -39,6 +39,9 @@ static inline uint64_t lin_seg(const struct vcpu *vp, unsigned seg, uint64_t ea)
     return (ea + vp->sbase[seg]) & vp->lin_mask;
 }
 
+/* The per-access checks of careful mode (vcpu.careful): segment limits, data breakpoints,
+ * alignment; returns the plain linear address. The slow-path entry points below call it. */
+gva_t mem_careful(struct vcpu *vp, const struct insn *i, gva_t la, unsigned len, bool write);
 uint64_t mem_read_slow(struct vcpu *vp, const struct insn *i, gva_t la, unsigned sz);
 void mem_write_slow(struct vcpu *vp, const struct insn *i, gva_t la, unsigned sz, uint64_t v);
 void mem_read_buf(struct vcpu *vp, const struct insn *i, gva_t la, void *buf, unsigned len);

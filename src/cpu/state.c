@@ -42,7 +42,10 @@ void paging_state_of(const struct vcpu *vp, struct paging_state *ps)
 
 void vcpu_update_mmu_idx(struct vcpu *vp)
 {
-    vp->mmu_idx = vp->cpl == 3 ? 2 : (vp->rflags & FL_AC) ? 1 : 0;
+    if (vp->careful & (CAREFUL_DBG | CAREFUL_AC))
+        vp->mmu_idx = TLB_BYPASS;
+    else
+        vp->mmu_idx = vp->cpl == 3 ? 2 : (vp->rflags & FL_AC) ? 1 : 0;
 }
 
 void vcpu_update_mode(struct vcpu *vp)

@@ -46,6 +46,13 @@ enum {
     EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
 };
 
+/* vcpu.careful bits. CAREFUL_SEG: outside 64-bit mode some segment register is not flat, so
+ * its sbase[] carries a tag that makes every access through it miss the TLB and reach
+ * seg_check_access (seglimit.c). CAREFUL_DBG / CAREFUL_AC: enabled data breakpoints, or
+ * alignment checking (CR0.AM, RFLAGS.AC, CPL 3): mmu_idx is TLB_BYPASS so that every access
+ * takes the slow path and reaches dbg_check_access (debug.c). */
+enum { CAREFUL_SEG = 1u << 0, CAREFUL_DBG = 1u << 1, CAREFUL_AC = 1u << 2 };
+
 /* Decode modes: what changes how bytes decode (CS.L, CS.D). */
 enum { MODE_16 = 0, MODE_32 = 1, MODE_64 = 2 };
 
@@ -109,6 +116,9 @@ struct vcpu {
 
     uint8_t cpl;
     uint8_t mode;     /* MODE_* of the current CS */
+    /* CAREFUL_* reasons why some data accesses need a per-access check in the memory slow
+     * path (mem_careful); 0 on the fast, common path. */
+    uint8_t careful;
     uint8_t mmu_idx;  /* TLB context: 0 supervisor, 1 supervisor+AC, 2 user */
     uint64_t lin_mask; /* linear-address mask: 32 bits outside long mode */
     uint64_t sbase[SEG_COUNT + 1]; /* segment bases as used for addressing ([SEG_COUNT] = 0) */

@@ -9,8 +9,11 @@
 
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
-/* mmu_idx: 0 supervisor (SMAP enforced), 1 supervisor with RFLAGS.AC=1, 2 user. */
-#define TLB_NIDX 3
+/* mmu_idx: 0 supervisor (SMAP enforced), 1 supervisor with RFLAGS.AC=1, 2 user, and
+ * TLB_BYPASS, an array never filled, so every access misses and takes the slow path (the CPU
+ * uses it while each access must be checked: data breakpoints, alignment checks). */
+#define TLB_BYPASS 3
+#define TLB_NIDX 4
 #define TLB_INVALID (~0ull)
 
 struct tlb_entry {
