@@ -90,11 +90,12 @@ static inline uint64_t rdtsc(void)
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
     return ((uint64_t)hi << 32) | lo;
 }
-static inline uint64_t read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
-static inline uint64_t read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
-static inline uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
-static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+/* Control registers are as wide as the mode (unsigned long): 64-bit here, 32-bit in lib32 guests. */
+static inline uint64_t read_cr0(void) { unsigned long v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr2(void) { unsigned long v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr3(void) { unsigned long v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr4(void) { unsigned long v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+static inline void invlpg(unsigned long va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 
@@ -103,11 +104,15 @@ bool rdmsr_safe(uint32_t msr, uint64_t *val);
 bool wrmsr_safe(uint32_t msr, uint64_t val);
 
 /* Exceptions and interrupts. The frame is what start.S's stubs push, lowest address first. */
+#if defined(__x86_64__)
 struct trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
     uint64_t vector, error_code;
     uint64_t rip, cs, rflags, rsp, ss;
 };
+#else
+#include "guest32.h" /* the 32-bit frame, GDT/TSS helpers and V86 entry (roms/lib32) */
+#endif
 /* A handler returns true when it dealt with the trap (it may change the frame, e.g. rip). */
 typedef bool (*trap_handler_fn)(struct trap_frame *f);
 void trap_set_handler(unsigned vector, trap_handler_fn fn);
@@ -129,8 +134,10 @@ long try_call(void (*fn)(void *), void *arg);
 #define TRAP_USER_RETURN 0x81
 long try_call_user(void (*fn)(void *), void *arg);
 
+#if defined(__x86_64__)
 /* Page-directory entry covering va (2 MiB page) in the identity map, to unmap or remap. */
 uint64_t *guest_pde(uint64_t va);
+#endif
 
 /* Serial console on COM1 and formatted output: %s %c %d %i %u %x %X %p %%, with l/ll length,
  * width and zero padding. */

@@ -50,6 +50,22 @@ static void emit(struct sink *k, char c)
     k->len++;
 }
 
+/* v /= base, returning the remainder: by shifts and subtractions, because 32-bit guests have
+ * no libgcc for 64-bit division. */
+static unsigned divmod_small(unsigned long long *v, unsigned base)
+{
+    unsigned long long q = 0, r = 0;
+    for (int b = 63; b >= 0; b--) {
+        r = (r << 1) | ((*v >> b) & 1);
+        if (r >= base) {
+            r -= base;
+            q |= 1ull << b;
+        }
+    }
+    *v = q;
+    return (unsigned)r;
+}
+
 static void emit_num(struct sink *k, unsigned long long v, unsigned base, bool upper, bool neg,
                      unsigned width, char pad)
 {
@@ -57,8 +73,7 @@ static void emit_num(struct sink *k, unsigned long long v, unsigned base, bool u
     unsigned n = 0;
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     do {
-        tmp[n++] = digits[v % base];
-        v /= base;
+        tmp[n++] = digits[divmod_small(&v, base)];
     } while (v);
     unsigned total = n + (neg ? 1 : 0);
     if (neg && pad == '0')
@@ -94,7 +109,9 @@ static void format(struct sink *k, const char *fmt, va_list ap)
         switch (*fmt) {
         case 'd':
         case 'i': {
-            long long v = lng ? va_arg(ap, long long) : va_arg(ap, int);
+            /* %ld is long (4 bytes in a 32-bit guest), %lld and %zd are long long / size_t. */
+            long long v = lng >= 2 || (lng && sizeof(long) == 8) ? va_arg(ap, long long)
+                          : lng ? va_arg(ap, long) : va_arg(ap, int);
             unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
             emit_num(k, mag, 10, false, v < 0, width, pad);
             break;
@@ -102,7 +119,9 @@ static void format(struct sink *k, const char *fmt, va_list ap)
         case 'u':
         case 'x':
         case 'X': {
-            unsigned long long v = lng ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned);
+            unsigned long long v = lng >= 2 || (lng && sizeof(long) == 8)
+                                       ? va_arg(ap, unsigned long long)
+                                   : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
             emit_num(k, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', false, width, pad);
             break;
         }

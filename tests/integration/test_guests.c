@@ -96,7 +96,8 @@ Test(guests, tests_cpu_basic_passes)
     run_test_kernel("tests_cpu_basic.elf");
 }
 
-/* One test per roms/tests/<name>.c (built as <name>.elf): each must report a clean summary. */
+/* One test per roms/tests/<name>.c and roms/tests32/<name>.c (built as <name>.elf): each must
+ * report a clean summary. */
 struct kernel_param {
     char name[128];
 };
@@ -108,20 +109,24 @@ static void free_kernel_params(struct criterion_test_params *crp)
 
 ParameterizedTestParameters(guests, test_kernel)
 {
-    char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/roms/tests", HVEMU_SOURCE_DIR);
-    size_t n = 0, cap = 64;
+    /* 64-bit kernels (roms/tests, roms/lib) and 32-bit ones (roms/tests32, roms/lib32). */
+    static const char *const dirs[] = {"roms/tests", "roms/tests32"};
+    size_t n = 0, cap = 128;
     struct kernel_param *p = cr_malloc(cap * sizeof(*p));
-    DIR *d = opendir(dir);
-    for (struct dirent *de; d && p && (de = readdir(d)) && n < cap;) {
-        size_t len = strlen(de->d_name);
-        if (len < 3 || len - 2 + 5 > sizeof(p[n].name) || strcmp(de->d_name + len - 2, ".c"))
-            continue;
-        snprintf(p[n].name, sizeof(p[n].name), "%.*s.elf", (int)(len - 2), de->d_name);
-        n++;
+    for (size_t k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++) {
+        char dir[1024];
+        snprintf(dir, sizeof(dir), "%s/%s", HVEMU_SOURCE_DIR, dirs[k]);
+        DIR *d = opendir(dir);
+        for (struct dirent *de; d && p && (de = readdir(d)) && n < cap;) {
+            size_t len = strlen(de->d_name);
+            if (len < 3 || len - 2 + 5 > sizeof(p[n].name) || strcmp(de->d_name + len - 2, ".c"))
+                continue;
+            snprintf(p[n].name, sizeof(p[n].name), "%.*s.elf", (int)(len - 2), de->d_name);
+            n++;
+        }
+        if (d)
+            closedir(d);
     }
-    if (d)
-        closedir(d);
     return cr_make_param_array(struct kernel_param, p, n, free_kernel_params);
 }
 
