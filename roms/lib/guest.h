@@ -137,6 +137,11 @@ long try_call_user(void (*fn)(void *), void *arg);
 #if defined(__x86_64__)
 /* Page-directory entry covering va (2 MiB page) in the identity map, to unmap or remap. */
 uint64_t *guest_pde(uint64_t va);
+
+/* Application processors: copy the start-up trampoline (ap_tramp.S) to the 4 KiB page at page
+ * (below 1 MiB) so that an AP sent a SIPI with the returned vector enters entry() in long mode on
+ * stack_top, with this VP's GDT, IDT and page tables. The caller sends INIT-SIPI-SIPI. */
+uint8_t smp_prepare_ap(uint32_t page, void (*entry)(void), void *stack_top);
 #endif
 
 /* Serial console on COM1 and formatted output: %s %c %d %i %u %x %X %p %%, with l/ll length,

@@ -23,57 +23,6 @@
 
 static uint8_t ap_stack[16384] __attribute__((aligned(16)));
 
-/* Real mode -> long mode for the AP, with the BSP's GDT, IDT and CR3 (data at the end). */
-extern const char ipi_tramp_start[], ipi_tramp_end[], ipi_tramp_data[];
-struct __attribute__((packed)) tramp_data {
-    uint16_t gdt_limit;
-    uint32_t gdt_base;
-    uint16_t idt_limit;
-    uint64_t idt_base;
-    uint32_t cr3;
-    uint32_t efer_or;
-    uint64_t stack;
-    uint64_t entry;
-};
-_Static_assert(sizeof(struct tramp_data) == 40, "trampoline data layout");
-#define TD(off) "0x9000 + (ipi_tramp_data - ipi_tramp_start) + " #off
-__asm__(".pushsection .text\n"
-        ".code16\n"
-        "ipi_tramp_start:\n"
-        "  cli\n"
-        "  xorw %ax, %ax\n"
-        "  movw %ax, %ds\n"
-        "  lgdtl " TD(0) "\n"
-        "  movl %cr4, %eax\n"
-        "  orl $0x20, %eax\n"
-        "  movl %eax, %cr4\n"
-        "  movl " TD(16) ", %eax\n"
-        "  movl %eax, %cr3\n"
-        "  movl $0xC0000080, %ecx\n"
-        "  rdmsr\n"
-        "  orl " TD(20) ", %eax\n"
-        "  wrmsr\n"
-        "  movl %cr0, %eax\n"
-        "  orl $0x80010001, %eax\n"
-        "  andl $0x9FFFFFFF, %eax\n"
-        "  movl %eax, %cr0\n"
-        "  ljmpl $0x08, $(0x9000 + (ipi_tramp_64 - ipi_tramp_start))\n"
-        ".code64\n"
-        "ipi_tramp_64:\n"
-        "  movl $0x10, %eax\n"
-        "  movl %eax, %ds\n"
-        "  movl %eax, %es\n"
-        "  movl %eax, %ss\n"
-        "  lidt " TD(6) "\n"
-        "  movq " TD(24) ", %rsp\n"
-        "  movq " TD(32) ", %rax\n"
-        "  jmp *%rax\n"
-        ".balign 8\n"
-        "ipi_tramp_data:\n"
-        "  .skip 40\n"
-        "ipi_tramp_end:\n"
-        ".popsection\n");
-
 enum { CMD_NONE, CMD_SEND, CMD_TPR, CMD_LDR, CMD_HALT, CMD_ID, CMD_X2APIC };
 static volatile unsigned ap_ready, ap_cmd, ap_done;
 static volatile uint32_t ap_arg, ap_arg2, ap_result;
@@ -181,19 +130,7 @@ static bool ap_run(unsigned cmd, uint32_t arg, uint32_t arg2)
 
 static bool start_ap(void)
 {
-    struct tramp_data d;
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr, idtr;
-    __asm__ volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
-    d.gdt_limit = gdtr.limit;
-    d.gdt_base = (uint32_t)gdtr.base;
-    d.idt_limit = idtr.limit;
-    d.idt_base = idtr.base;
-    d.cr3 = (uint32_t)read_cr3();
-    d.efer_or = (uint32_t)(rdmsr(0xC0000080) & ((1u << 8) | (1u << 11)));
-    d.stack = (uint64_t)(uintptr_t)(ap_stack + sizeof(ap_stack));
-    d.entry = (uint64_t)(uintptr_t)ipi_ap_main;
-    memcpy((void *)(uintptr_t)TRAMP_ADDR, ipi_tramp_start, (size_t)(ipi_tramp_end - ipi_tramp_start));
-    memcpy((void *)(uintptr_t)(TRAMP_ADDR + (ipi_tramp_data - ipi_tramp_start)), &d, sizeof(d));
+    smp_prepare_ap(TRAMP_ADDR, ipi_ap_main, ap_stack + sizeof(ap_stack));
     icr_send(1, 0x4500); /* INIT */
     delay(200000);
     icr_send(1, 0x4600 | (TRAMP_ADDR >> 12)); /* SIPI */

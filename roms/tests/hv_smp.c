@@ -36,61 +36,6 @@ static uint8_t hc_page[4096] __attribute__((aligned(4096)));
 static uint64_t hc_in[512] __attribute__((aligned(4096)));
 static uint8_t ap_stack[16384] __attribute__((aligned(16)));
 
-/* The AP's start-up code: real mode -> long mode in one go, using the BSP's GDT, page tables
- * and IDT. Assembled here, copied to TRAMP_ADDR; the data words at its end are filled first. */
-void ap_entry64(void);
-extern const char ap_tramp_start[], ap_tramp_end[], ap_tramp_data[];
-struct __attribute__((packed)) tramp_data {
-    uint16_t gdt_limit;
-    uint32_t gdt_base;
-    uint16_t idt_limit;
-    uint64_t idt_base;
-    uint32_t cr3;
-    uint32_t efer_or;
-    uint64_t stack;
-    uint64_t entry;
-};
-__asm__(".pushsection .text\n"
-        ".code16\n"
-        ".globl ap_tramp_start, ap_tramp_end, ap_tramp_data\n"
-        "ap_tramp_start:\n"
-        "  cli\n"
-        "  xorw %ax, %ax\n"
-        "  movw %ax, %ds\n"
-        "  lgdtl 0x8000 + (ap_tramp_data - ap_tramp_start)\n"
-        "  movl %cr4, %eax\n"
-        "  orl $0x20, %eax\n" /* PAE */
-        "  movl %eax, %cr4\n"
-        "  movl 0x8000 + (ap_tramp_data - ap_tramp_start) + 16, %eax\n"
-        "  movl %eax, %cr3\n"
-        "  movl $0xC0000080, %ecx\n"
-        "  rdmsr\n"
-        "  orl 0x8000 + (ap_tramp_data - ap_tramp_start) + 20, %eax\n" /* LME (+NXE) */
-        "  wrmsr\n"
-        "  movl %cr0, %eax\n"
-        "  orl $0x80010001, %eax\n" /* PG, WP, PE */
-        "  andl $0x9FFFFFFF, %eax\n"
-        "  movl %eax, %cr0\n"
-        "  ljmpl $0x08, $(0x8000 + (ap_tramp_64 - ap_tramp_start))\n"
-        ".code64\n"
-        "ap_tramp_64:\n"
-        "  movl $0x10, %eax\n"
-        "  movl %eax, %ds\n"
-        "  movl %eax, %es\n"
-        "  movl %eax, %ss\n"
-        "  movl %eax, %fs\n"
-        "  movl %eax, %gs\n"
-        "  lidt 0x8000 + (ap_tramp_data - ap_tramp_start) + 6\n"
-        "  movq 0x8000 + (ap_tramp_data - ap_tramp_start) + 24, %rsp\n"
-        "  movq 0x8000 + (ap_tramp_data - ap_tramp_start) + 32, %rax\n"
-        "  jmp *%rax\n"
-        ".balign 8\n"
-        "ap_tramp_data:\n"
-        "  .skip 40\n"
-        "ap_tramp_end:\n"
-        ".popsection\n");
-_Static_assert(sizeof(struct tramp_data) == 40, "trampoline data layout");
-
 static uint64_t hypercall(uint64_t control, uint64_t in, uint64_t out)
 {
     uint64_t status;
@@ -217,20 +162,7 @@ static void icr_send(uint32_t dest, uint32_t low)
 
 static bool start_ap(void)
 {
-    struct tramp_data d;
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr, idtr;
-    __asm__ volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
-    d.gdt_limit = gdtr.limit;
-    d.gdt_base = (uint32_t)gdtr.base;
-    d.idt_limit = idtr.limit;
-    d.idt_base = idtr.base;
-    d.cr3 = (uint32_t)read_cr3();
-    d.efer_or = (uint32_t)(rdmsr(MSR_EFER) & ((1u << 8) | (1u << 11)));
-    d.stack = (uint64_t)(uintptr_t)(ap_stack + sizeof(ap_stack));
-    d.entry = (uint64_t)(uintptr_t)ap_main;
-    size_t len = (size_t)(ap_tramp_end - ap_tramp_start);
-    memcpy((void *)(uintptr_t)TRAMP_ADDR, ap_tramp_start, len);
-    memcpy((void *)(uintptr_t)(TRAMP_ADDR + (ap_tramp_data - ap_tramp_start)), &d, sizeof(d));
+    smp_prepare_ap(TRAMP_ADDR, ap_main, ap_stack + sizeof(ap_stack));
 
     /* SDM Vol 3 9.4.4.1: INIT, 10 ms, SIPI, 200 us, SIPI. */
     icr_send(1, 0x4500);           /* INIT, level assert, physical */

@@ -21,57 +21,6 @@ static uint8_t code[3][4096] __attribute__((aligned(4096)));
 static uint64_t data[2][512] __attribute__((aligned(4096)));
 static uint8_t ap_stack[16384] __attribute__((aligned(16)));
 
-/* Real mode -> long mode for the AP, with the BSP's GDT, IDT and CR3 (data at the end). */
-extern const char smp_tramp_start[], smp_tramp_end[], smp_tramp_data[];
-struct __attribute__((packed)) tramp_data {
-    uint16_t gdt_limit;
-    uint32_t gdt_base;
-    uint16_t idt_limit;
-    uint64_t idt_base;
-    uint32_t cr3;
-    uint32_t efer_or;
-    uint64_t stack;
-    uint64_t entry;
-};
-_Static_assert(sizeof(struct tramp_data) == 40, "trampoline data layout");
-#define TD(off) "0x9000 + (smp_tramp_data - smp_tramp_start) + " #off
-__asm__(".pushsection .text\n"
-        ".code16\n"
-        "smp_tramp_start:\n"
-        "  cli\n"
-        "  xorw %ax, %ax\n"
-        "  movw %ax, %ds\n"
-        "  lgdtl " TD(0) "\n"
-        "  movl %cr4, %eax\n"
-        "  orl $0x20, %eax\n"
-        "  movl %eax, %cr4\n"
-        "  movl " TD(16) ", %eax\n"
-        "  movl %eax, %cr3\n"
-        "  movl $0xC0000080, %ecx\n"
-        "  rdmsr\n"
-        "  orl " TD(20) ", %eax\n"
-        "  wrmsr\n"
-        "  movl %cr0, %eax\n"
-        "  orl $0x80010001, %eax\n"
-        "  andl $0x9FFFFFFF, %eax\n"
-        "  movl %eax, %cr0\n"
-        "  ljmpl $0x08, $(0x9000 + (smp_tramp_64 - smp_tramp_start))\n"
-        ".code64\n"
-        "smp_tramp_64:\n"
-        "  movl $0x10, %eax\n"
-        "  movl %eax, %ds\n"
-        "  movl %eax, %es\n"
-        "  movl %eax, %ss\n"
-        "  lidt " TD(6) "\n"
-        "  movq " TD(24) ", %rsp\n"
-        "  movq " TD(32) ", %rax\n"
-        "  jmp *%rax\n"
-        ".balign 8\n"
-        "smp_tramp_data:\n"
-        "  .skip 40\n"
-        "smp_tramp_end:\n"
-        ".popsection\n");
-
 /* A loop that reads its own immediate until another VP changes it from 0, serializing with
  * CPUID each round as cross-modifying code requires of the executing processor; bounded. */
 uint32_t smp_spin(void);
@@ -189,19 +138,7 @@ static void icr_send(uint32_t dest, uint32_t low)
 
 static bool start_ap(void)
 {
-    struct tramp_data d;
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr, idtr;
-    __asm__ volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
-    d.gdt_limit = gdtr.limit;
-    d.gdt_base = (uint32_t)gdtr.base;
-    d.idt_limit = idtr.limit;
-    d.idt_base = idtr.base;
-    d.cr3 = (uint32_t)read_cr3();
-    d.efer_or = (uint32_t)(rdmsr(0xC0000080) & ((1u << 8) | (1u << 11)));
-    d.stack = (uint64_t)(uintptr_t)(ap_stack + sizeof(ap_stack));
-    d.entry = (uint64_t)(uintptr_t)smp_ap_main;
-    memcpy((void *)(uintptr_t)TRAMP_ADDR, smp_tramp_start, (size_t)(smp_tramp_end - smp_tramp_start));
-    memcpy((void *)(uintptr_t)(TRAMP_ADDR + (smp_tramp_data - smp_tramp_start)), &d, sizeof(d));
+    smp_prepare_ap(TRAMP_ADDR, smp_ap_main, ap_stack + sizeof(ap_stack));
     icr_send(1, 0x4500); /* INIT */
     delay(200000);
     icr_send(1, 0x4600 | (TRAMP_ADDR >> 12)); /* SIPI */
