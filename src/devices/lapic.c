@@ -1,20 +1,9 @@
-/* Local APIC: register file (xAPIC MMIO and x2APIC MSRs), priorities, EOI, LVT, timer and IPIs
- * (SDM Vol 3 chapter 10), plus the APIC bus that routes messages between LAPICs. */
-#include "devices/lapic.h"
+/* Local APIC: register file (xAPIC MMIO and x2APIC MSRs), priorities, EOI and LVT (SDM Vol 3
+ * chapter 10). The timer is in lapic_timer.c, IPIs and the APIC bus in lapic_bus.c. */
+#include "devices/lapic_priv.h"
 
 #include <string.h>
 
-#define LVT_MASKED      (1u << 16)
-#define LVT_REMOTE_IRR  (1u << 14)
-#define LVT_TIMER_MODE(v) (((v) >> 17) & 3u)
-enum { TIMER_ONESHOT = 0, TIMER_PERIODIC = 1, TIMER_TSC_DEADLINE = 2 };
-
-#define SVR_ENABLE      (1u << 8)
-#define ICR_LEVEL       (1u << 14)
-#define ICR_TRIGGER     (1u << 15)
-#define ICR_DEST_LOGICAL (1u << 11)
-#define ICR_SHORTHAND(v) (((v) >> 18) & 3u)
-enum { SH_NONE, SH_SELF, SH_ALL_INCL, SH_ALL_EXCL };
 
 /* Register file, indexed by offset >> 4 (x2APIC MSR = 0x800 + index). Access bits for the xAPIC
  * and x2APIC interfaces, and the bits a write may set: in x2APIC mode setting any other bit is
@@ -68,13 +57,6 @@ struct lapic_reg {
     X(0x3E, "TIMER_DCR", A_RW, A_RW, 0xBu)                            \
     X(0x3F, "SELF_IPI",  0,    A_W,  0xFFu)
 
-enum lapic_reg_index {
-    REG_ID = 0x02, REG_VERSION = 0x03, REG_TPR = 0x08, REG_APR = 0x09, REG_PPR = 0x0A,
-    REG_EOI = 0x0B, REG_LDR = 0x0D, REG_DFR = 0x0E, REG_SVR = 0x0F, REG_ISR = 0x10,
-    REG_TMR = 0x18, REG_IRR = 0x20, REG_ESR = 0x28, REG_ICR = 0x30, REG_ICR2 = 0x31,
-    REG_LVT = 0x32, REG_TIMER_ICR = 0x38, REG_TIMER_CCR = 0x39, REG_TIMER_DCR = 0x3E,
-    REG_SELF_IPI = 0x3F, REG_COUNT = 0x40,
-};
 
 static const struct lapic_reg lapic_regs[REG_COUNT] = {
 #define X(idx, nm, xa, x2a, m) [idx] = { nm, xa, x2a, m },
@@ -108,8 +90,6 @@ static int vec_highest(const uint32_t *b)
     return -1;
 }
 
-static bool hw_enabled(const struct lapic *l) { return (l->apic_base & APIC_BASE_EN) != 0; }
-static bool sw_enabled(const struct lapic *l) { return (l->svr & SVR_ENABLE) != 0; }
 bool lapic_is_x2apic(const struct lapic *l) { return (l->apic_base & APIC_BASE_EXTD) != 0; }
 
 static uint32_t x2apic_ldr(uint32_t id)
@@ -118,8 +98,6 @@ static uint32_t x2apic_ldr(uint32_t id)
     return ((id >> 4) << 16) | (1u << (id & 0xF));
 }
 
-static void lapic_error(struct lapic *l, uint32_t bits);
-static void timer_cancel(struct lapic *l);
 
 /* ---- priorities and the INTR line ---- */
 
@@ -152,7 +130,7 @@ uint32_t lapic_get_apr(const struct lapic *l)
 
 int lapic_pending_vector(const struct lapic *l)
 {
-    if (!hw_enabled(l))
+    if (!lapic_hw_enabled(l))
         return -1;
     int irrv = vec_highest(l->irr);
     if (irrv < 0)
@@ -164,7 +142,7 @@ int lapic_pending_vector(const struct lapic *l)
 
 bool lapic_accept_pic_intr(const struct lapic *l)
 {
-    if (!hw_enabled(l))
+    if (!lapic_hw_enabled(l))
         return true;
     uint32_t lvt = l->lvt[LVT_LINT0];
     return !(lvt & LVT_MASKED) && ((lvt >> 8) & 7) == APIC_DM_EXTINT;
@@ -172,7 +150,7 @@ bool lapic_accept_pic_intr(const struct lapic *l)
 
 static bool extint_pending(const struct lapic *l)
 {
-    if (l->extint_msg && hw_enabled(l))
+    if (l->extint_msg && lapic_hw_enabled(l))
         return true;
     return l->lint_level[0] && lapic_accept_pic_intr(l);
 }
@@ -182,7 +160,7 @@ bool lapic_has_intr(const struct lapic *l)
     return lapic_pending_vector(l) >= 0 || extint_pending(l);
 }
 
-static void update_intr(struct lapic *l)
+void lapic_update_intr(struct lapic *l)
 {
     bool level = lapic_has_intr(l);
     if (level == l->intr_out)
@@ -199,7 +177,7 @@ void lapic_sync_intr(struct lapic *l)
         l->cpu.set_intr(l->cpu.opaque, l->intr_out);
 }
 
-static void kick(struct lapic *l)
+void lapic_kick(struct lapic *l)
 {
     if (l->cpu.kick)
         l->cpu.kick(l->cpu.opaque);
@@ -219,7 +197,7 @@ static void assist_settle(struct lapic *l)
 }
 
 /* A fixed interrupt arrives from the bus or a local source. */
-static bool accept_fixed(struct lapic *l, uint8_t vector, bool level_trig)
+bool lapic_accept_fixed(struct lapic *l, uint8_t vector, bool level_trig)
 {
     if (vector < 16) {
         lapic_error(l, APIC_ESR_RECEIVE_ILLEGAL_VECTOR);
@@ -231,16 +209,16 @@ static bool accept_fixed(struct lapic *l, uint8_t vector, bool level_trig)
         vec_set(l->tmr, vector);
     else
         vec_clear(l->tmr, vector);
-    update_intr(l);
-    kick(l);
+    lapic_update_intr(l);
+    lapic_kick(l);
     return true;
 }
 
 bool lapic_set_irr(struct lapic *l, uint8_t vector, bool level_trig)
 {
-    if (!hw_enabled(l))
+    if (!lapic_hw_enabled(l))
         return false;
-    return accept_fixed(l, vector, level_trig);
+    return lapic_accept_fixed(l, vector, level_trig);
 }
 
 bool lapic_eoi_is_trivial(const struct lapic *l, uint8_t vector)
@@ -264,20 +242,20 @@ int lapic_ack(struct lapic *l)
     if (v >= 0) {
         vec_clear(l->irr, (unsigned)v);
         if (vec_test(l->auto_eoi, (unsigned)v)) {
-            update_intr(l);
+            lapic_update_intr(l);
             if (l->eoi_hook)
                 l->eoi_hook(l->eoi_hook_opaque, (uint8_t)v);
             return v;
         }
         vec_set(l->isr, (unsigned)v);
-        update_intr(l);
+        lapic_update_intr(l);
         if (l->assist.offer && lapic_eoi_is_trivial(l, (uint8_t)v))
             l->assist_armed = l->assist.offer(l->assist.opaque);
         return v;
     }
     if (extint_pending(l)) {
         l->extint_msg = false;
-        update_intr(l);
+        lapic_update_intr(l);
         return LAPIC_ACK_EXTINT;
     }
     return -1;
@@ -330,7 +308,7 @@ static void do_eoi(struct lapic *l)
         l->bus->eoi_broadcast(l->bus->eoi_opaque, (uint8_t)v);
     if (l->eoi_hook)
         l->eoi_hook(l->eoi_hook_opaque, (uint8_t)v);
-    update_intr(l);
+    lapic_update_intr(l);
 }
 
 uint64_t lapic_get_cr8(const struct lapic *l) { return (l->tpr >> 4) & 0xF; }
@@ -338,12 +316,12 @@ uint64_t lapic_get_cr8(const struct lapic *l) { return (l->tpr >> 4) & 0xF; }
 void lapic_set_cr8(struct lapic *l, uint64_t cr8)
 {
     l->tpr = (uint32_t)(cr8 & 0xF) << 4;
-    update_intr(l);
+    lapic_update_intr(l);
 }
 
 /* ---- local vector table ---- */
 
-static void lvt_deliver(struct lapic *l, unsigned idx)
+void lapic_lvt_deliver(struct lapic *l, unsigned idx)
 {
     uint32_t lvt = l->lvt[idx];
     if (lvt & LVT_MASKED)
@@ -358,28 +336,28 @@ static void lvt_deliver(struct lapic *l, unsigned idx)
             l->esr_pending |= APIC_ESR_RECEIVE_ILLEGAL_VECTOR;
             return;
         }
-        accept_fixed(l, vector, false);
+        lapic_accept_fixed(l, vector, false);
         break;
     case APIC_DM_NMI:
         if (l->cpu.nmi)
             l->cpu.nmi(l->cpu.opaque);
-        kick(l);
+        lapic_kick(l);
         break;
     case APIC_DM_INIT:
         lapic_init_reset(l);
         if (l->cpu.init)
             l->cpu.init(l->cpu.opaque);
-        kick(l);
+        lapic_kick(l);
         break;
     default: /* SMI is not modelled; ExtINT is level-driven through extint_pending() */
         break;
     }
 }
 
-static void lapic_error(struct lapic *l, uint32_t bits)
+void lapic_error(struct lapic *l, uint32_t bits)
 {
     l->esr_pending |= bits;
-    lvt_deliver(l, LVT_ERROR);
+    lapic_lvt_deliver(l, LVT_ERROR);
 }
 
 void lapic_set_lint(struct lapic *l, unsigned pin, bool level)
@@ -388,313 +366,28 @@ void lapic_set_lint(struct lapic *l, unsigned pin, bool level)
         return;
     bool rising = level && !l->lint_level[pin];
     l->lint_level[pin] = level;
-    if (!hw_enabled(l)) {
+    if (!lapic_hw_enabled(l)) {
         /* Without the APIC the pins are the processor's INTR and NMI inputs. */
         if (pin == 1 && rising && l->cpu.nmi) {
             l->cpu.nmi(l->cpu.opaque);
-            kick(l);
+            lapic_kick(l);
         }
-        update_intr(l);
+        lapic_update_intr(l);
         return;
     }
     uint32_t lvt = l->lvt[LVT_LINT0 + pin];
     if (((lvt >> 8) & 7) == APIC_DM_EXTINT) {
-        update_intr(l);
+        lapic_update_intr(l);
         if (rising)
-            kick(l);
+            lapic_kick(l);
         return;
     }
     /* Other delivery modes take the rising edge. */
     if (rising)
-        lvt_deliver(l, LVT_LINT0 + pin);
+        lapic_lvt_deliver(l, LVT_LINT0 + pin);
 }
 
 /* ---- timer (SDM 10.5.4) ---- */
-
-static uint32_t dcr_divisor(uint32_t dcr)
-{
-    unsigned v = (dcr & 3) | ((dcr >> 1) & 4);
-    return 1u << ((v + 1) & 7);
-}
-
-static unsigned timer_mode(const struct lapic *l) { return LVT_TIMER_MODE(l->lvt[LVT_TIMER]); }
-
-static void timer_cancel(struct lapic *l)
-{
-    l->timer_running = false;
-    if (l->clock)
-        vtimer_cancel(l->clock, &l->timer);
-}
-
-static uint64_t now_ns(const struct lapic *l) { return l->clock ? vclock_now(l->clock) : 0; }
-
-static void timer_start(struct lapic *l, uint64_t now, uint64_t count)
-{
-    if (!count || !l->clock) {
-        timer_cancel(l);
-        return;
-    }
-    l->timer_deadline = now + count * l->timer_divisor;
-    l->timer_running = true;
-    vtimer_arm(l->clock, &l->timer, l->timer_deadline);
-}
-
-uint32_t lapic_timer_current(const struct lapic *l)
-{
-    if (timer_mode(l) == TIMER_TSC_DEADLINE || !l->timer_running || !l->timer_initial)
-        return 0;
-    uint64_t now = now_ns(l), div = l->timer_divisor;
-    if (now < l->timer_deadline) {
-        uint64_t left = (l->timer_deadline - now + div - 1) / div;
-        return left > l->timer_initial ? l->timer_initial : (uint32_t)left;
-    }
-    if (timer_mode(l) != TIMER_PERIODIC)
-        return 0;
-    /* Expired periods whose callback has not run yet: the counter has already reloaded. */
-    uint64_t period = (uint64_t)l->timer_initial * div;
-    uint64_t left = period - (now - l->timer_deadline) % period;
-    return (uint32_t)((left + div - 1) / div);
-}
-
-/* Virtual time at which the guest TSC reaches tsc; saturates rather than wrapping, so a
- * deadline far in the future stays there. */
-static uint64_t tsc_to_ns(const struct lapic *l, uint64_t tsc)
-{
-    if (l->tsc_offset >= 0) {
-        uint64_t off = (uint64_t)l->tsc_offset;
-        return tsc < off ? 0 : tsc - off;
-    }
-    uint64_t add = (uint64_t)0 - (uint64_t)l->tsc_offset;
-    return tsc > UINT64_MAX - add ? UINT64_MAX : tsc + add;
-}
-
-static void timer_fire(void *opaque, uint64_t now)
-{
-    struct lapic *l = opaque;
-    if (timer_mode(l) == TIMER_TSC_DEADLINE) {
-        if (!l->tsc_deadline || tsc_to_ns(l, l->tsc_deadline) > now)
-            return;
-        l->tsc_deadline = 0;
-        lvt_deliver(l, LVT_TIMER);
-        return;
-    }
-    if (!l->timer_running)
-        return;
-    lvt_deliver(l, LVT_TIMER);
-    if (timer_mode(l) != TIMER_PERIODIC || !l->timer_initial) {
-        l->timer_running = false;
-        return;
-    }
-    uint64_t period = (uint64_t)l->timer_initial * l->timer_divisor;
-    l->timer_deadline += period;
-    if (l->timer_deadline <= now) /* late: skip whole periods, keeping the phase */
-        l->timer_deadline += ((now - l->timer_deadline) / period + 1) * period;
-    uint64_t arm = l->timer_deadline;
-    if (arm < now + LAPIC_TIMER_MIN_PERIOD_NS)
-        arm = now + LAPIC_TIMER_MIN_PERIOD_NS;
-    vtimer_arm(l->clock, &l->timer, arm);
-}
-
-static void tsc_deadline_write(struct lapic *l, uint64_t value)
-{
-    /* SDM 10.5.4.1: outside TSC-deadline mode writes are ignored. */
-    if (timer_mode(l) != TIMER_TSC_DEADLINE)
-        return;
-    l->tsc_deadline = value;
-    if (!l->clock)
-        return;
-    vtimer_cancel(l->clock, &l->timer);
-    if (!value)
-        return;
-    uint64_t when = tsc_to_ns(l, value), now = vclock_now(l->clock);
-    if (when <= now)
-        timer_fire(l, now);
-    else
-        vtimer_arm(l->clock, &l->timer, when);
-}
-
-void lapic_set_tsc_offset(struct lapic *l, int64_t offset)
-{
-    l->tsc_offset = offset;
-    if (timer_mode(l) == TIMER_TSC_DEADLINE && l->tsc_deadline)
-        tsc_deadline_write(l, l->tsc_deadline);
-}
-
-/* ---- IPIs and the APIC bus ---- */
-
-static bool lapic_match(const struct lapic *t, uint32_t dest, unsigned dest_mode)
-{
-    if (dest == APIC_DEST_BROADCAST)
-        return true;
-    if (lapic_is_x2apic(t)) {
-        if (dest_mode == APIC_DEST_PHYSICAL)
-            return dest == t->id;
-        uint32_t ldr = t->ldr;
-        return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xFFFF) != 0;
-    }
-    if (dest > 0xFF) /* a 32-bit x2APIC destination cannot name an xAPIC */
-        return false;
-    if (dest == 0xFF)
-        return true;
-    if (dest_mode == APIC_DEST_PHYSICAL)
-        return dest == (t->id & 0xFF);
-    uint32_t ldr8 = t->ldr >> 24;
-    switch (t->dfr >> 28) {
-    case 0xF: /* flat */
-        return (dest & ldr8) != 0;
-    case 0x0: /* cluster: ID in 7:4, member bits in 3:0 */
-        return (dest >> 4) == (ldr8 >> 4) && (dest & ldr8 & 0xF) != 0;
-    default:
-        return false;
-    }
-}
-
-static void lapic_receive(struct lapic *t, unsigned dm, uint8_t vector, unsigned trigger)
-{
-    if (!hw_enabled(t))
-        return;
-    switch (dm) {
-    case APIC_DM_FIXED:
-    case APIC_DM_LOWEST:
-        /* SDM 10.4.7.2: a software-disabled APIC still takes NMI, INIT and SIPI only. */
-        if (sw_enabled(t))
-            accept_fixed(t, vector, trigger == APIC_TRIGGER_LEVEL);
-        break;
-    case APIC_DM_NMI:
-        if (t->cpu.nmi)
-            t->cpu.nmi(t->cpu.opaque);
-        kick(t);
-        break;
-    case APIC_DM_INIT:
-        lapic_init_reset(t);
-        if (t->cpu.init)
-            t->cpu.init(t->cpu.opaque);
-        kick(t);
-        break;
-    case APIC_DM_STARTUP:
-        if (t->cpu.sipi)
-            t->cpu.sipi(t->cpu.opaque, vector);
-        kick(t);
-        break;
-    case APIC_DM_EXTINT:
-        t->extint_msg = true;
-        update_intr(t);
-        kick(t);
-        break;
-    default: /* SMI and the reserved modes are dropped */
-        break;
-    }
-}
-
-/* Route one message. src is the sending LAPIC (NULL for IOAPIC/MSI/hypervisor). */
-static unsigned bus_dispatch(struct apic_bus *bus, struct lapic *src, unsigned shorthand,
-                             uint32_t dest, unsigned dest_mode, unsigned dm, uint8_t vector,
-                             int level, unsigned trigger)
-{
-    if (!bus)
-        return 0;
-    /* INIT level de-assert only resynchronises arbitration IDs: nothing to model. */
-    if (dm == APIC_DM_INIT && !level && trigger == APIC_TRIGGER_LEVEL)
-        return 0;
-    struct lapic *targets[APIC_BUS_MAX_CPUS];
-    unsigned n = 0;
-    for (unsigned i = 0; i < bus->count; i++) {
-        struct lapic *t = bus->lapics[i];
-        bool hit;
-        switch (shorthand) {
-        case SH_SELF: hit = t == src; break;
-        case SH_ALL_INCL: hit = true; break;
-        case SH_ALL_EXCL: hit = t != src; break;
-        default: hit = lapic_match(t, dest, dest_mode); break;
-        }
-        if (hit && hw_enabled(t))
-            targets[n++] = t;
-    }
-    if (dm == APIC_DM_LOWEST && n > 1) {
-        /* Lowest arbitration priority wins; ties go to the lowest bus index (deterministic
-         * stand-in for the hardware's rotating arbitration). Software-disabled APICs do not
-         * take part. */
-        struct lapic *best = NULL;
-        uint32_t best_apr = 0;
-        for (unsigned i = 0; i < n; i++) {
-            if (!sw_enabled(targets[i]))
-                continue;
-            uint32_t apr = lapic_get_apr(targets[i]);
-            if (!best || apr < best_apr) {
-                best = targets[i];
-                best_apr = apr;
-            }
-        }
-        if (!best)
-            return 0;
-        targets[0] = best;
-        n = 1;
-    }
-    for (unsigned i = 0; i < n; i++)
-        lapic_receive(targets[i], dm, vector, trigger);
-    return n;
-}
-
-void apic_bus_init(struct apic_bus *bus) { memset(bus, 0, sizeof(*bus)); }
-
-void apic_bus_set_eoi_broadcast(struct apic_bus *bus, void (*fn)(void *opaque, uint8_t vector),
-                                void *opaque)
-{
-    bus->eoi_broadcast = fn;
-    bus->eoi_opaque = opaque;
-}
-
-unsigned apic_bus_deliver(struct apic_bus *bus, uint32_t dest, unsigned dest_mode,
-                          unsigned delivery_mode, uint8_t vector, int level, unsigned trigger)
-{
-    return bus_dispatch(bus, NULL, SH_NONE, dest, dest_mode & 1, delivery_mode & 7, vector, level,
-                        trigger & 1);
-}
-
-unsigned apic_bus_deliver_msi(struct apic_bus *bus, uint64_t address, uint32_t data)
-{
-    /* SDM 10.11.1: address 0xFEEx_xxxx, destination ID 19:12, DM bit 2; data: vector 7:0,
-     * delivery mode 10:8, level 14, trigger 15. */
-    if ((address >> 20) != 0xFEE)
-        return 0;
-    uint32_t dest = (uint32_t)(address >> 12) & 0xFF;
-    if (dest == 0xFF)
-        dest = APIC_DEST_BROADCAST;
-    unsigned dest_mode = (address >> 2) & 1;
-    unsigned trigger = (data >> 15) & 1;
-    int level = trigger == APIC_TRIGGER_EDGE ? 1 : (int)((data >> 14) & 1);
-    return apic_bus_deliver(bus, dest, dest_mode, (data >> 8) & 7, (uint8_t)data, level, trigger);
-}
-
-void apic_bus_pic_intr(void *opaque, unsigned irq, int level)
-{
-    struct apic_bus *bus = opaque;
-    (void)irq;
-    for (unsigned i = 0; i < bus->count; i++)
-        lapic_set_lint(bus->lapics[i], 0, level != 0);
-}
-
-struct lapic *apic_bus_find(const struct apic_bus *bus, uint32_t apic_id)
-{
-    for (unsigned i = 0; i < bus->count; i++)
-        if (bus->lapics[i]->id == apic_id)
-            return bus->lapics[i];
-    return NULL;
-}
-
-static void send_ipi(struct lapic *l, uint32_t lo, uint32_t dest)
-{
-    unsigned dm = (lo >> 8) & 7;
-    uint8_t vector = (uint8_t)lo;
-    if ((dm == APIC_DM_FIXED || dm == APIC_DM_LOWEST) && vector < 16) {
-        lapic_error(l, APIC_ESR_SEND_ILLEGAL_VECTOR);
-        return;
-    }
-    bus_dispatch(l->bus, l, ICR_SHORTHAND(lo), dest, (lo & ICR_DEST_LOGICAL) ? 1 : 0, dm, vector,
-                 (lo & ICR_LEVEL) ? 1 : 0, (lo & ICR_TRIGGER) ? 1 : 0);
-}
-
-/* ---- register file ---- */
 
 static uint32_t reg_read(struct lapic *l, unsigned idx)
 {
@@ -732,7 +425,7 @@ static uint32_t reg_read(struct lapic *l, unsigned idx)
 static void lvt_write(struct lapic *l, unsigned n, uint32_t v)
 {
     /* SDM 10.4.7.2: while software-disabled the mask bits cannot be cleared. */
-    if (!sw_enabled(l))
+    if (!lapic_sw_enabled(l))
         v |= LVT_MASKED;
     uint32_t old = l->lvt[n];
     v |= old & LVT_REMOTE_IRR;
@@ -742,13 +435,13 @@ static void lvt_write(struct lapic *l, unsigned n, uint32_t v)
         bool is_dl = LVT_TIMER_MODE(v) == TIMER_TSC_DEADLINE;
         if (was_dl != is_dl) {
             /* A mode change to or from TSC-deadline disarms the timer. */
-            timer_cancel(l);
+            lapic_timer_cancel(l);
             l->timer_initial = 0;
             l->tsc_deadline = 0;
         }
     }
     if (n == LVT_LINT0)
-        update_intr(l);
+        lapic_update_intr(l);
 }
 
 static void reg_write(struct lapic *l, unsigned idx, uint32_t v)
@@ -756,7 +449,7 @@ static void reg_write(struct lapic *l, unsigned idx, uint32_t v)
     v &= lapic_regs[idx].mask | (idx == REG_EOI || idx == REG_ESR ? 0xFFFFFFFFu : 0);
     switch (idx) {
     case REG_ID: l->id = v >> 24; return;
-    case REG_TPR: l->tpr = v; update_intr(l); return;
+    case REG_TPR: l->tpr = v; lapic_update_intr(l); return;
     case REG_EOI: guest_eoi(l); return;
     case REG_LDR: l->ldr = v; return;
     case REG_DFR: l->dfr = v | 0x0FFFFFFFu; return;
@@ -765,7 +458,7 @@ static void reg_write(struct lapic *l, unsigned idx, uint32_t v)
         if (!(v & SVR_ENABLE))
             for (unsigned i = 0; i < LVT_COUNT; i++)
                 l->lvt[i] |= LVT_MASKED;
-        update_intr(l);
+        lapic_update_intr(l);
         return;
     case REG_ESR:
         /* SDM 10.5.3: a write latches the errors seen since the last write. */
@@ -774,28 +467,28 @@ static void reg_write(struct lapic *l, unsigned idx, uint32_t v)
         return;
     case REG_ICR:
         l->icr_lo = v;
-        send_ipi(l, v, (l->icr_hi >> 24) == 0xFF ? APIC_DEST_BROADCAST : l->icr_hi >> 24);
+        lapic_send_ipi(l, v, (l->icr_hi >> 24) == 0xFF ? APIC_DEST_BROADCAST : l->icr_hi >> 24);
         return;
     case REG_ICR2: l->icr_hi = v; return;
     case REG_TIMER_ICR:
-        if (timer_mode(l) == TIMER_TSC_DEADLINE)
+        if (lapic_timer_mode(l) == TIMER_TSC_DEADLINE)
             return;
         l->timer_initial = v;
-        l->timer_divisor = dcr_divisor(l->timer_dcr);
-        timer_start(l, now_ns(l), v);
+        l->timer_divisor = lapic_dcr_divisor(l->timer_dcr);
+        lapic_timer_start(l, lapic_now_ns(l), v);
         return;
     case REG_TIMER_DCR: {
         uint32_t cur = lapic_timer_current(l);
-        bool running = l->timer_running && timer_mode(l) != TIMER_TSC_DEADLINE;
+        bool running = l->timer_running && lapic_timer_mode(l) != TIMER_TSC_DEADLINE;
         l->timer_dcr = v;
-        l->timer_divisor = dcr_divisor(v);
+        l->timer_divisor = lapic_dcr_divisor(v);
         /* The count in progress continues at the new rate. */
         if (running && cur)
-            timer_start(l, now_ns(l), cur);
+            lapic_timer_start(l, lapic_now_ns(l), cur);
         return;
     }
     case REG_SELF_IPI:
-        send_ipi(l, (v & 0xFF) | (SH_SELF << 18), 0);
+        lapic_send_ipi(l, (v & 0xFF) | (SH_SELF << 18), 0);
         return;
     default:
         break;
@@ -806,7 +499,7 @@ static void reg_write(struct lapic *l, unsigned idx, uint32_t v)
 
 /* ---- xAPIC MMIO ---- */
 
-bool lapic_mmio_enabled(const struct lapic *l) { return hw_enabled(l) && !lapic_is_x2apic(l); }
+bool lapic_mmio_enabled(const struct lapic *l) { return lapic_hw_enabled(l) && !lapic_is_x2apic(l); }
 gpa_t lapic_mmio_base(const struct lapic *l) { return l->apic_base & APIC_BASE_ADDR_MASK; }
 
 uint64_t lapic_mmio_read(struct lapic *l, gpa_t offset, unsigned size)
@@ -888,7 +581,7 @@ static void reset_registers(struct lapic *l)
         if (l->assist.collect)
             (void)l->assist.collect(l->assist.opaque);
     }
-    timer_cancel(l);
+    lapic_timer_cancel(l);
     l->tpr = 0;
     l->ldr = 0;
     l->dfr = 0xFFFFFFFFu;
@@ -902,7 +595,7 @@ static void reset_registers(struct lapic *l)
         l->lvt[i] = LVT_MASKED;
     l->timer_initial = 0;
     l->timer_dcr = 0;
-    l->timer_divisor = dcr_divisor(0);
+    l->timer_divisor = lapic_dcr_divisor(0);
     l->tsc_deadline = 0;
     l->extint_msg = false;
     if (lapic_is_x2apic(l))
@@ -914,7 +607,7 @@ static int apic_base_write(struct lapic *l, uint64_t v)
     /* Reserved: bits 7:0, 9 and above the physical address width (SDM 10.4.4, 10.12.1). */
     if (v & ~(APIC_BASE_ADDR_MASK | APIC_BASE_EN | APIC_BASE_EXTD | APIC_BASE_BSP))
         return -1;
-    bool old_en = hw_enabled(l), old_x2 = lapic_is_x2apic(l);
+    bool old_en = lapic_hw_enabled(l), old_x2 = lapic_is_x2apic(l);
     bool en = (v & APIC_BASE_EN) != 0, x2 = (v & APIC_BASE_EXTD) != 0;
     /* SDM 10.12.5 Figure 10-27: EXTD without EN is invalid; x2APIC -> xAPIC and
      * disabled -> x2APIC are illegal transitions. */
@@ -935,7 +628,7 @@ static int apic_base_write(struct lapic *l, uint64_t v)
         l->id = l->initial_id;
         l->ldr = x2apic_ldr(l->id);
     }
-    update_intr(l);
+    lapic_update_intr(l);
     return 0;
 }
 
@@ -947,10 +640,10 @@ int lapic_msr_read(struct lapic *l, uint32_t msr, uint64_t *value)
         return 0;
     }
     if (msr == MSR_IA32_TSC_DEADLINE) {
-        *value = timer_mode(l) == TIMER_TSC_DEADLINE ? l->tsc_deadline : 0;
+        *value = lapic_timer_mode(l) == TIMER_TSC_DEADLINE ? l->tsc_deadline : 0;
         return 0;
     }
-    if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST || !hw_enabled(l) || !lapic_is_x2apic(l))
+    if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST || !lapic_hw_enabled(l) || !lapic_is_x2apic(l))
         return -1;
     unsigned idx = msr - MSR_X2APIC_FIRST;
     if (idx >= REG_COUNT || !(lapic_regs[idx].x2apic & A_R))
@@ -966,10 +659,10 @@ int lapic_msr_write(struct lapic *l, uint32_t msr, uint64_t value)
     if (msr == MSR_IA32_APIC_BASE)
         return apic_base_write(l, value);
     if (msr == MSR_IA32_TSC_DEADLINE) {
-        tsc_deadline_write(l, value);
+        lapic_tsc_deadline_write(l, value);
         return 0;
     }
-    if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST || !hw_enabled(l) || !lapic_is_x2apic(l))
+    if (msr < MSR_X2APIC_FIRST || msr > MSR_X2APIC_LAST || !lapic_hw_enabled(l) || !lapic_is_x2apic(l))
         return -1;
     unsigned idx = msr - MSR_X2APIC_FIRST;
     if (idx >= REG_COUNT || !(lapic_regs[idx].x2apic & A_W))
@@ -999,7 +692,7 @@ void lapic_write_icr(struct lapic *l, uint64_t value)
     if (lapic_is_x2apic(l)) {
         l->icr_lo = (uint32_t)value & ICR_LO_MASK;
         l->icr_hi = (uint32_t)(value >> 32);
-        send_ipi(l, l->icr_lo, l->icr_hi);
+        lapic_send_ipi(l, l->icr_lo, l->icr_hi);
         return;
     }
     reg_write(l, REG_ICR2, (uint32_t)(value >> 32));
@@ -1012,7 +705,7 @@ uint32_t lapic_get_tpr(const struct lapic *l) { return l->tpr; }
 void lapic_set_tpr(struct lapic *l, uint32_t tpr)
 {
     l->tpr = tpr & 0xFF;
-    update_intr(l);
+    lapic_update_intr(l);
 }
 
 /* ---- construction and reset ---- */
@@ -1029,7 +722,7 @@ int lapic_init(struct lapic *l, struct apic_bus *bus, struct vclock *clock,
         l->cpu = *cpu;
     l->initial_id = apic_id;
     l->apic_base = bsp ? APIC_BASE_BSP : 0;
-    vtimer_init(&l->timer, timer_fire, l);
+    vtimer_init(&l->timer, lapic_timer_fire, l);
     if (bus) {
         l->index = bus->count;
         bus->lapics[bus->count++] = l;
@@ -1048,11 +741,11 @@ void lapic_reset(struct lapic *l)
      * reach the BSP until the OS programs its APIC. */
     if (l->apic_base & APIC_BASE_BSP)
         l->lvt[LVT_LINT0] = APIC_DM_EXTINT << 8;
-    update_intr(l);
+    lapic_update_intr(l);
 }
 
 void lapic_init_reset(struct lapic *l)
 {
     reset_registers(l);
-    update_intr(l);
+    lapic_update_intr(l);
 }
