@@ -21,7 +21,13 @@ bool flags_cf(const struct vcpu *vp)
     case LF_SBB: return vp->lf_cf ? a <= b : a < b;
     case LF_LOGIC: return false;
     case LF_INC:
-    case LF_DEC: return vp->lf_cf;
+    case LF_DEC:
+    case LF_MUL: return vp->lf_cf;
+    /* Counts are 1..63 here; a byte or word shifted by more than its width leaves CF 0, as
+     * the eager code did (undefined in the SDM). */
+    case LF_SHL: return vp->lf_b <= sz * 8u && ((a >> (sz * 8u - vp->lf_b)) & 1);
+    case LF_SHR: return (a >> (vp->lf_b - 1)) & 1;
+    case LF_SAR: return ((uint64_t)(sx(a, sz) >> (vp->lf_b - 1))) & 1;
     default: return vp->rflags & FL_CF;
     }
 }
@@ -64,6 +70,21 @@ uint64_t flags_arith(const struct vcpu *vp)
         if (a == sign)
             f |= FL_OF;
         f |= (a ^ r) & FL_AF;
+        break;
+    /* OF: defined for 1-bit shifts; for longer ones the SDM leaves it undefined and these are
+     * the values the eager code produced. AF is left 0. */
+    case LF_SHL:
+        if (((r & sign) != 0) != ((f & FL_CF) != 0))
+            f |= FL_OF;
+        break;
+    case LF_SHR:
+        if ((a & sign) && vp->lf_b == 1)
+            f |= FL_OF;
+        break;
+    case LF_MUL:
+        f &= ~(uint64_t)FL_ZF;
+        if (vp->lf_cf)
+            f |= FL_OF;
         break;
     default:
         break;

@@ -82,7 +82,8 @@ static inline bool cc_eval(struct vcpu *vp, unsigned cc)
         default: break;
         }
     } else if (vp->lf_op == LF_LOGIC || vp->lf_op == LF_INC || vp->lf_op == LF_DEC ||
-               vp->lf_op == LF_ADD) {
+               vp->lf_op == LF_ADD || vp->lf_op == LF_SHL || vp->lf_op == LF_SHR ||
+               vp->lf_op == LF_SAR) {
         uint64_t r = vp->lf_res & m;
         switch (cc) {
         case CC_Z: return r == 0;

@@ -53,7 +53,8 @@ static int imul_common(struct vcpu *vp, const struct insn *i, uint64_t a, uint64
     uint64_t lo = (uint64_t)p & sz_mask(sz);
     bool ovf = sz < 8 ? (int64_t)p != sx(lo, sz) : p != (__int128)(int64_t)lo;
     wreg(vp, i->r1, sz, lo);
-    flags_put_arith(vp, (ovf ? FL_CF | FL_OF : 0) | (flags_zsp(lo, sz) & ~(uint64_t)FL_ZF));
+    lf_set(vp, LF_MUL, sz, 0, 0, lo); /* CF = OF = overflow, SF/PF of lo, ZF and AF 0 */
+    vp->lf_cf = ovf;
     return H_NEXT;
 }
 
@@ -226,6 +227,26 @@ int op_SHIFT(struct vcpu *vp, const struct insn *i)
             wreg(vp, i->r1, 4, a);
         return H_NEXT;
     }
+    if (i->cc >= 4) {
+        /* SHL/SAL, SHR, SAR: flags are left lazy (flags.c computes them from a, c and r). */
+        unsigned kind;
+        if (i->cc == 5) {
+            r = a >> c;
+            kind = LF_SHR;
+        } else if (i->cc == 7) {
+            r = (uint64_t)(sx(a, sz) >> c) & m;
+            kind = LF_SAR;
+        } else {
+            r = (a << c) & m;
+            kind = LF_SHL;
+        }
+        if (i->flags & IF_MEM)
+            mem_wr(vp, i, la, sz, r);
+        else
+            wreg(vp, i->r1, sz, r);
+        lf_set(vp, kind, sz, a, c, r);
+        return H_NEXT;
+    }
     uint64_t f = arith_now(vp);
     bool cf = f & FL_CF, of;
     switch (i->cc) {
@@ -256,7 +277,7 @@ int op_SHIFT(struct vcpu *vp, const struct insn *i)
         f = (f & ~(uint64_t)(FL_CF | FL_OF)) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
         break;
     }
-    case 3: { /* RCR */
+    default: { /* RCR */
         unsigned k = c % (bits + 1);
         for (unsigned n = 0; n < k; n++) {
             bool out = r & 1;
@@ -265,25 +286,6 @@ int op_SHIFT(struct vcpu *vp, const struct insn *i)
         }
         of = ((r & sign) != 0) != ((r & (sign >> 1)) != 0);
         f = (f & ~(uint64_t)(FL_CF | FL_OF)) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
-        break;
-    }
-    case 4:
-    case 6: /* SHL */
-        r = c < 64 ? (a << c) & m : 0;
-        cf = c <= bits ? (a >> (bits - c)) & 1 : 0;
-        of = ((r & sign) != 0) != cf;
-        f = flags_zsp(r, sz) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
-        break;
-    case 5: /* SHR */
-        r = a >> c;
-        cf = (a >> (c - 1)) & 1;
-        f = flags_zsp(r, sz) | (cf ? FL_CF : 0) | ((a & sign) && c == 1 ? FL_OF : 0);
-        break;
-    default: { /* SAR */
-        int64_t s = sx(a, sz);
-        r = (uint64_t)(s >> c) & m;
-        cf = (s >> (c - 1)) & 1;
-        f = flags_zsp(r, sz) | (cf ? FL_CF : 0);
         break;
     }
     }

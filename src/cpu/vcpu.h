@@ -101,6 +101,8 @@ struct dcache;
 enum lf_kind {
     LF_NONE = 0,
     LF_ADD, LF_SUB, LF_ADC, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
+    /* Shifts by a non-zero count: lf_a the operand, lf_b the count. IMUL: lf_cf the overflow. */
+    LF_SHL, LF_SHR, LF_SAR, LF_MUL,
     LF_KINDS
 };
 
