@@ -1,5 +1,6 @@
 /* FPU/SIMD state images seen from the guest: FXSAVE/FXRSTOR (64-bit and 32-bit layouts),
- * FSAVE/FRSTOR and FNSTENV/FLDENV (32-bit protected-mode layout), XSAVE/XSAVEOPT/XSAVEC/XRSTOR
+ * FSAVE/FRSTOR and FNSTENV/FLDENV (32-bit protected-mode layout), FIP/FCS/FOP/FDP in FNSTENV (32-
+ * and 16-bit) and FXSAVE64, XSAVE/XSAVEOPT/XSAVEC/XRSTOR
  * with XCR0 = x87|SSE, XGETBV, CPUID leaf 0xD, and XSAVES/XRSTORS with IA32_XSS when CPUID
  * advertises them (SDM Vol 1 8.1.10, 10.5, 13; Vol 2 FXSAVE, XSAVE*, XRSTOR*). */
 #include "guest.h"
@@ -185,6 +186,44 @@ static void test_fsave(void)
     __asm__ volatile("frstor %0" ::"m"(img));
     CHECK_EQ("frstor: edited st0 = 1.5", fstp64(), 0x3ff8000000000000ull);
     __asm__ volatile("fninit");
+}
+
+/* ---- FIP/FCS/FOP/FDP (SDM Vol 1 8.1.8-8.1.10) ---- */
+static const double ptr_operand = 1.5;
+
+static void test_pointers(void)
+{
+    uint8_t env[28], env16[16], fx[512] __attribute__((aligned(16)));
+    uint64_t fip;
+    uint16_t cs;
+    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+    memset(env16, 0x5a, sizeof(env16));
+    __asm__ volatile("fninit\n\t"
+                     "lea 1f(%%rip), %0\n"
+                     "1:\tfldl %3\n\t"
+                     "fnclex\n\t"
+                     "fnstenv %1\n\t"
+                     "data16 fnstenv (%4)\n\t"
+                     "fxsave64 %2"
+                     : "=&r"(fip), "=m"(env), "=m"(fx)
+                     : "m"(ptr_operand), "r"(env16)
+                     : "memory");
+    const uint8_t *code = (const uint8_t *)fip;
+    uint16_t fop = (uint16_t)((code[0] & 7) << 8 | code[1]);
+    uint64_t fdp = (uint64_t)&ptr_operand;
+    CHECK_EQ("fnstenv: fip = the fld (fnclex and fnstenv do not count)", ld32(env + 12), (uint32_t)fip);
+    CHECK_EQ("fnstenv: fcs", ld16(env + 16), cs);
+    CHECK_EQ("fnstenv: fop", ld16(env + 18) & 0x7ff, fop);
+    CHECK_EQ("fnstenv: fdp = the operand", ld32(env + 20), (uint32_t)fdp);
+    CHECK_EQ("o16 fnstenv: fip low 16 bits at 6", ld16(env16 + 6), (uint16_t)fip);
+    CHECK_EQ("o16 fnstenv: fcs at 8", ld16(env16 + 8), cs);
+    CHECK_EQ("o16 fnstenv: fdp low 16 bits at 10", ld16(env16 + 10), (uint16_t)fdp);
+    CHECK_EQ("o16 fnstenv: 14 bytes", env16[14], 0x5a);
+    CHECK_EQ("fxsave64: fop", ld16(fx + 6), fop);
+    CHECK_EQ("fxsave64: 64-bit fip", ld64(fx + 8), fip);
+    CHECK_EQ("fxsave64: 64-bit fdp", ld64(fx + 16), fdp);
+    __asm__ volatile("fninit\n\tfnstenv %0" : "=m"(env));
+    CHECK("fninit clears fip, fop, fdp", ld32(env + 12) == 0 && ld32(env + 16) == 0 && ld32(env + 20) == 0);
 }
 
 /* ---- XSAVE family ---- */
@@ -412,6 +451,7 @@ int main(uint32_t mb_info)
     ldmxcsr(0x1f80);
     test_fxsave();
     test_fsave();
+    test_pointers();
     test_xsave();
     test_finish();
 }

@@ -98,6 +98,9 @@ struct dtr {
 struct vcpu *cpu_create(struct physmem *pm, const struct cpu_env *env, unsigned apic_id);
 void cpu_destroy(struct vcpu *vp);
 void cpu_reset(struct vcpu *vp);          /* power-on/INIT state: CS:IP = F000:FFF0 */
+/* The state an INIT signal leaves: as cpu_reset, but x87/SSE state, MXCSR, MTRRs, PAT, XCR0,
+ * the APIC base, the TSC and CR0.CD/NW are kept (SDM Vol 3 Table 10-1). */
+void cpu_reset_init(struct vcpu *vp);
 /* (CPU part: a VP with apic_id != 0 is an application processor and comes out of
  * cpu_create/cpu_reset waiting for SIPI: cpu_run returns CPU_STOP_WAIT_SIPI until then.) */
 enum cpu_stop cpu_run(struct vcpu *vp, uint64_t budget);

@@ -9,6 +9,7 @@
 #include "cpu/decode.h"
 #include "cpu/mem.h"
 #include "cpu/ops.h"
+#include "cpu/seglimit.h"
 
 static void hub_code_write(void *opaque, gpa_t page);
 
@@ -268,10 +269,57 @@ static struct block *build(struct vcpu *vp, gva_t rip, gpa_t gpa)
     return b;
 }
 
+/* SDM Vol 3 5.3: every byte of an instruction must lie within the CS limit. b holds the block
+ * at offset vp->rip; return it if it lies wholly within limit, else raise #GP(0) when its first
+ * instruction does not, else an uncached copy of the instructions that do, so the next block
+ * starts at the first one that does not and faults there. The copy is chained on its page, so
+ * a store into its code kills it as it kills b. */
+static struct block *fit_cs_limit(struct vcpu *vp, struct block *b, uint64_t limit)
+{
+    unsigned k = 0;
+    while (k < b->n && vp->rip + b->insns[k].nxt - 1 <= limit)
+        k++;
+    if (k == b->n)
+        return b;
+    if (k == 0)
+        cpu_fault(vp, NULL, EXC_GP, true, 0);
+    /* A loop that runs up to the limit finds its copy at the head of the page chain: the only
+     * live block there with this address and mode that is shorter than b (b is the one that
+     * find() returns). */
+    struct dcache *dc = vp->dc;
+    unsigned ps = page_slot(b->gpa);
+    struct block *h = dc->pages[ps];
+    if (h && h != b && h->gpa == b->gpa && h->mode == b->mode && !h->dead && h->n == k)
+        return h;
+    struct insn head[BLOCK_MAX_INSNS + 1];
+    memcpy(head, b->insns, k * sizeof(struct insn));
+    gpa_t gpa = b->gpa;
+    size_t need = sizeof(struct block) + (k + 1) * sizeof(struct insn);
+    if (dc->used + need > DC_ARENA)
+        dcache_flush_all(vp);
+    struct block *c = (struct block *)(dc->arena + dc->used);
+    dc->used = (dc->used + need + 63) & ~(size_t)63;
+    c->gpa = gpa;
+    c->mode = vp->mode;
+    c->dead = false;
+    c->n = (uint16_t)k;
+    c->hnext = NULL;
+    memcpy(c->insns, head, k * sizeof(struct insn));
+    decode_terminate(c->insns, k);
+    c->pnext = dc->pages[ps];
+    dc->pages[ps] = c;
+    dc->pmask[ps] |= block_mask(c);
+    mark_code(vp, gpa & PAGE_MASK);
+    return c;
+}
+
 struct block *dcache_get(struct vcpu *vp)
 {
     struct dcache *dc = vp->dc;
     uint64_t rip = vp->rip;
+    uint64_t limit = seg_fetch_limit(vp);
+    if (rip > limit)
+        cpu_fault(vp, NULL, EXC_GP, true, 0);
     if (vp->mode != MODE_64)
         rip = (rip + vp->sbase[SEG_CS]) & 0xffffffffull;
     uint32_t ctx = dc_ctx(vp);
@@ -286,9 +334,14 @@ struct block *dcache_get(struct vcpu *vp)
         vp->stats.decode_hits += b->n;
     } else {
         b = build(vp, rip, gpa);
-        if (b->dead)
-            return b;
     }
+    if (limit != UINT64_MAX) {
+        struct block *f = fit_cs_limit(vp, b, limit);
+        if (f != b)
+            return f;
+    }
+    if (b->dead)
+        return b;
     le->rip = rip;
     le->ctx = ctx;
     le->b = b;

@@ -3,6 +3,7 @@
  * execution for exact budgets. */
 #include "cpu/exec.h"
 #include "cpu/ops_inline.h"
+#include "cpu/seglimit.h"
 
 #if defined(__GNUC__) && !defined(HVEMU_NO_COMPUTED_GOTO)
 #define THREADED 1
@@ -57,6 +58,9 @@ next_block:
     goto out;
 #endif
 out:
+    /* A near branch beyond a limited CS faults at the branch (seglimit.c). */
+    if (unlikely(vp->careful & CAREFUL_SEG) && r == H_END)
+        seg_check_branch(vp, i);
     vp->icount = vp->ic0 + i->idx + (r == H_END);
     if (likely(!exec_attention(vp, end))) {
         const struct block *nb = dcache_peek(vp);
@@ -76,6 +80,8 @@ void exec_steps(struct vcpu *vp, const struct block *b, uint64_t n)
     for (uint64_t k = 0; k < n; k++, i++) {
         int r = exec_one(vp, i);
         if (r) {
+            if (unlikely(vp->careful & CAREFUL_SEG) && r == H_END)
+                seg_check_branch(vp, i);
             vp->icount = vp->ic0 + i->idx + (r == H_END);
             return;
         }

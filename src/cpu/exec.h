@@ -10,7 +10,7 @@ static inline bool exec_attention(const struct vcpu *vp, uint64_t end)
 {
     return vp->events | vp->shutdown | vp->halted | vp->stop_exit | vp->int_shadow |
            vp->wait_sipi | (vp->pending_exc != 0xff) | (vp->icount >= end) |
-           (vp->rflags & FL_TF) | (vp->dc->generation != vp->pm->generation);
+           (vp->rflags & (FL_TF | FL_RF)) | (vp->dc->generation != vp->pm->generation);
 }
 
 int exec_one(struct vcpu *vp, const struct insn *i);

@@ -153,10 +153,30 @@ gva_t mem_careful(struct vcpu *vp, const struct insn *i, gva_t la, unsigned len,
     return la;
 }
 
+/* After the careful checks passed, an access within one page the TLB already maps is done
+ * as the fast path would have done it: segmented code (real mode, non-flat segments) only
+ * pays for the segment check, not for a page walk on every access. */
+static const struct tlb_entry *tlb_hit(struct vcpu *vp, gva_t la, unsigned len, bool write)
+{
+    const struct tlb_entry *e = &vp->tlb.e[vp->mmu_idx][tlb_index(la)];
+    uint64_t tag = write ? e->tag_w : e->tag_r;
+    if (tag == (la & PAGE_MASK) && (la & (PAGE_SIZE - 1)) + len <= PAGE_SIZE) {
+        vp->tlb.hits++;
+        return e;
+    }
+    return NULL;
+}
+
 void mem_read_buf(struct vcpu *vp, const struct insn *i, gva_t la, void *buf, unsigned len)
 {
-    if (unlikely(vp->careful))
+    if (unlikely(vp->careful)) {
         la = mem_careful(vp, i, la, len, false);
+        const struct tlb_entry *e = tlb_hit(vp, la, len, false);
+        if (e) {
+            memcpy(buf, (const void *)(uintptr_t)(la + e->addend), len);
+            return;
+        }
+    }
     uint8_t *dst = buf;
     while (len) {
         unsigned n = (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1)));
@@ -188,8 +208,14 @@ static void check_writable(struct vcpu *vp, const struct insn *i, gpa_t gpa)
 
 void mem_write_buf(struct vcpu *vp, const struct insn *i, gva_t la, const void *buf, unsigned len)
 {
-    if (unlikely(vp->careful))
+    if (unlikely(vp->careful)) {
         la = mem_careful(vp, i, la, len, true);
+        const struct tlb_entry *e = tlb_hit(vp, la, len, true);
+        if (e) {
+            memcpy((void *)(uintptr_t)(la + e->addend), buf, len);
+            return;
+        }
+    }
     /* Translate every page first: a fault on the second page must leave memory untouched. */
     gpa_t gpas[2];
     unsigned lens[2], np = 0;

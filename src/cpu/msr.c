@@ -1,62 +1,46 @@
-/* Architectural MSRs kept in struct vcpu, from one table: index, name, storage, access kind.
- * Anything not listed (IA32_APIC_BASE, x2APIC 0x800-0x8FF, TSC_DEADLINE, 0x40000000+...) leaves
- * the CPU as EXIT_REASON_MSR_READ/WRITE. */
+/* RDMSR/WRMSR dispatch over the architectural MSR table (msrs.def): access and reserved-bit
+ * checks are made once here from the table; the rules that are more than a mask are hooks. */
 #include <stddef.h>
 
 #include "cpu/dcache.h"
 #include "cpu/intr.h"
 #include "cpu/msr.h"
 
-enum msr_kind { MK_FIELD, MK_RO_ZERO, MK_IGNORE, MK_TSC, MK_EFER, MK_FSBASE, MK_GSBASE,
-                MK_MTRRCAP, MK_FEATCTL, MK_CANON, MK_TSCAUX, MK_PAT, MK_ZERO_ONLY };
+enum msr_access { RW, RO, WO, FWD };
+
+struct msr_def;
+typedef int (*msr_hook)(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write);
 
 struct msr_def {
-    uint32_t index;
-    uint32_t count;   /* consecutive MSRs mapped onto an array field */
-    enum msr_kind kind;
-    size_t off;       /* offsetof(struct vcpu, field) for MK_FIELD/MK_CANON/MK_TSCAUX/MK_PAT */
+    uint32_t index, count;
+    enum msr_access access;
+    size_t off;           /* offsetof(struct vcpu, storage), or NO_STORAGE */
+    uint64_t reset, writable;
+    msr_hook hook;
     const char *name;
 };
 
-#define F(f) offsetof(struct vcpu, f)
-/* X(name, index, count, kind, field offset) */
-#define MSR_LIST(X)                                                                             \
-    X(IA32_PLATFORM_ID, 0x17, 1, MK_RO_ZERO, 0)                                                 \
-    X(IA32_FEATURE_CONTROL, 0x3a, 1, MK_FEATCTL, 0)                                             \
-    X(IA32_TIME_STAMP_COUNTER, 0x10, 1, MK_TSC, 0)                                              \
-    X(IA32_BIOS_UPDT_TRIG, 0x79, 1, MK_IGNORE, 0)                                               \
-    X(IA32_BIOS_SIGN_ID, 0x8b, 1, MK_IGNORE, 0)                                                 \
-    X(IA32_MTRRCAP, 0xfe, 1, MK_MTRRCAP, 0)                                                     \
-    X(IA32_SYSENTER_CS, 0x174, 1, MK_FIELD, F(sysenter_cs))                                     \
-    X(IA32_SYSENTER_ESP, 0x175, 1, MK_CANON, F(sysenter_esp))                                   \
-    X(IA32_SYSENTER_EIP, 0x176, 1, MK_CANON, F(sysenter_eip))                                   \
-    X(IA32_MCG_CAP, 0x179, 1, MK_RO_ZERO, 0)                                                    \
-    X(IA32_MCG_STATUS, 0x17a, 1, MK_IGNORE, 0)                                                  \
-    X(IA32_MISC_ENABLE, 0x1a0, 1, MK_FIELD, F(misc_enable))                                     \
-    X(IA32_DEBUGCTL, 0x1d9, 1, MK_IGNORE, 0)                                                    \
-    X(IA32_MTRR_PHYSBASE0, 0x200, 16, MK_FIELD, F(mtrr_var))                                    \
-    X(IA32_MTRR_FIX64K_00000, 0x250, 1, MK_FIELD, F(mtrr_fixed[0]))                             \
-    X(IA32_MTRR_FIX16K_80000, 0x258, 2, MK_FIELD, F(mtrr_fixed[1]))                             \
-    X(IA32_MTRR_FIX4K_C0000, 0x268, 8, MK_FIELD, F(mtrr_fixed[3]))                              \
-    X(IA32_PAT, 0x277, 1, MK_PAT, F(pat))                                                       \
-    X(IA32_MTRR_DEF_TYPE, 0x2ff, 1, MK_FIELD, F(mtrr_def_type))                                 \
-    /* No supervisor XSAVE component exists (CPUID.(0DH,1):ECX/EDX = 0): only 0 is valid. */    \
-    X(IA32_XSS, 0xda0, 1, MK_ZERO_ONLY, 0)                                                      \
-    X(IA32_EFER, 0xc0000080, 1, MK_EFER, 0)                                                     \
-    X(IA32_STAR, 0xc0000081, 1, MK_FIELD, F(star))                                              \
-    X(IA32_LSTAR, 0xc0000082, 1, MK_CANON, F(lstar))                                            \
-    X(IA32_CSTAR, 0xc0000083, 1, MK_CANON, F(cstar))                                            \
-    X(IA32_FMASK, 0xc0000084, 1, MK_FIELD, F(sfmask))                                           \
-    X(IA32_FS_BASE, 0xc0000100, 1, MK_FSBASE, 0)                                                \
-    X(IA32_GS_BASE, 0xc0000101, 1, MK_GSBASE, 0)                                                \
-    X(IA32_KERNEL_GS_BASE, 0xc0000102, 1, MK_CANON, F(kernel_gs_base))                          \
-    X(IA32_TSC_AUX, 0xc0000103, 1, MK_TSCAUX, F(tsc_aux))
+#define NO_STORAGE ((size_t)-1)
 
+static int msr_tsc(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_canonical(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_misc_enable(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_mtrr_var(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_mtrr_fixed(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_mtrr_def_type(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_pat(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_efer(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_seg_base(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+
+#define S(f) offsetof(struct vcpu, f)
+#define NONE NO_STORAGE
 static const struct msr_def msr_table[] = {
-#define X(name, idx, cnt, kind, off) {idx, cnt, kind, off, #name},
-    MSR_LIST(X)
+#define X(name, idx, cnt, acc, st, rst, wr, hk) {idx, cnt, acc, st, rst, wr, hk, #name},
+#include "cpu/msrs.def"
 #undef X
 };
+#undef NONE
+#undef S
 
 static const struct msr_def *msr_find(uint32_t index, unsigned *slot)
 {
@@ -70,9 +54,69 @@ static const struct msr_def *msr_find(uint32_t index, unsigned *slot)
     return NULL;
 }
 
+const char *msr_name(uint32_t index)
+{
+    unsigned slot;
+    const struct msr_def *d = msr_find(index, &slot);
+    return d ? d->name : NULL;
+}
+
 static uint64_t *field(struct vcpu *vp, const struct msr_def *d, unsigned slot)
 {
     return (uint64_t *)((uint8_t *)vp + d->off) + slot;
+}
+
+/* Generic storage step shared by the hooks once their rule has passed. */
+static int load_store(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
+{
+    if (write)
+        *field(vp, d, slot) = *v;
+    else
+        *v = *field(vp, d, slot);
+    return MSR_OK;
+}
+
+int msr_read(struct vcpu *vp, uint32_t index, uint64_t *value)
+{
+    unsigned slot;
+    const struct msr_def *d = msr_find(index, &slot);
+    if (!d || d->access == WO)
+        return MSR_GP;
+    if (d->access == FWD)
+        return MSR_EXIT;
+    if (d->hook)
+        return d->hook(vp, d, slot, value, false);
+    *value = d->off == NO_STORAGE ? d->reset : *field(vp, d, slot);
+    return MSR_OK;
+}
+
+int msr_write(struct vcpu *vp, uint32_t index, uint64_t value)
+{
+    unsigned slot;
+    const struct msr_def *d = msr_find(index, &slot);
+    if (!d || d->access == RO)
+        return MSR_GP;
+    if (d->access == FWD)
+        return MSR_EXIT;
+    if (value & ~d->writable)
+        return MSR_GP;
+    if (d->hook)
+        return d->hook(vp, d, slot, &value, true);
+    if (d->off != NO_STORAGE)
+        *field(vp, d, slot) = value;
+    return MSR_OK;
+}
+
+/* ---- hooks ---- */
+
+static int msr_tsc(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
+{
+    (void)d, (void)slot;
+    if (write)
+        vp->tsc_offset = (int64_t)(*v - vp->icount);
+    else
+        *v = cpu_get_tsc(vp);
+    return MSR_OK;
 }
 
 static bool canonical(const struct vcpu *vp, uint64_t v)
@@ -82,95 +126,102 @@ static bool canonical(const struct vcpu *vp, uint64_t v)
     return mmu_canonical(&ps, v);
 }
 
-int msr_read(struct vcpu *vp, uint32_t index, uint64_t *value)
+/* Addresses the CPU will use as linear addresses must be canonical (SDM WRMSR #GP(0)). */
+static int msr_canonical(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
 {
-    unsigned slot;
-    const struct msr_def *d = msr_find(index, &slot);
-    if (!d)
-        return MSR_EXIT;
-    switch (d->kind) {
-    case MK_FIELD: case MK_CANON: case MK_TSCAUX: case MK_PAT:
-        *value = *field(vp, d, slot);
-        break;
-    case MK_RO_ZERO: case MK_IGNORE: case MK_ZERO_ONLY: *value = 0; break;
-    case MK_FEATCTL: *value = 1; break; /* locked, VMX off */
-    case MK_TSC: *value = cpu_get_tsc(vp); break;
-    case MK_MTRRCAP: *value = 0x508; break; /* 8 variable ranges, fixed ranges, WC */
-    case MK_EFER: *value = vp->efer; break;
-    case MK_FSBASE: *value = vp->seg[SEG_FS].base; break;
-    case MK_GSBASE: *value = vp->seg[SEG_GS].base; break;
+    if (write && !canonical(vp, *v))
+        return MSR_GP;
+    return load_store(vp, d, slot, v, write);
+}
+
+static int msr_misc_enable(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
+{
+    (void)d, (void)slot;
+    if (!write) {
+        *v = (vp->misc_enable & MISC_ENABLE_WRITABLE) | MISC_ENABLE_FIXED;
+        return MSR_OK;
     }
+    if ((*v & MISC_ENABLE_FIXED) != MISC_ENABLE_FIXED)
+        return MSR_GP;
+    vp->misc_enable = *v & MISC_ENABLE_WRITABLE;
     return MSR_OK;
 }
 
-static bool pat_valid(uint64_t v)
+/* Memory types an MTRR may hold: UC, WC, WT, WP, WB (SDM Vol 3 Table 11-8; 7 = UC- is PAT
+ * only). */
+static bool mtrr_type_valid(uint64_t t)
 {
-    for (unsigned k = 0; k < 8; k++) {
-        unsigned t = (v >> (8 * k)) & 0xff;
-        if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
-            return false;
-    }
-    return true;
+    return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
 }
 
-static int efer_write(struct vcpu *vp, uint64_t v)
+static int msr_mtrr_var(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
 {
-    uint64_t allowed = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
-    if (v & ~allowed)
+    if (write) {
+        /* PHYSBASE: type 7:0, 11:8 reserved. PHYSMASK: valid bit 11, 10:0 reserved. */
+        if (slot % 2 == 0 ? ((*v & 0xf00) || !mtrr_type_valid(*v & 0xff)) : (*v & 0x7ff))
+            return MSR_GP;
+    }
+    return load_store(vp, d, slot, v, write);
+}
+
+static int msr_mtrr_fixed(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
+{
+    for (unsigned k = 0; write && k < 8; k++)
+        if (!mtrr_type_valid((*v >> (8 * k)) & 0xff))
+            return MSR_GP;
+    return load_store(vp, d, slot, v, write);
+}
+
+static int msr_mtrr_def_type(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
+{
+    if (write && !mtrr_type_valid(*v & 0xff))
         return MSR_GP;
-    /* LME may not change while paging is on (SDM Vol 3 10.8.5); LMA is read-only. */
-    if ((vp->cr0 & CR0_PG) && ((v ^ vp->efer) & EFER_LME))
+    return load_store(vp, d, slot, v, write);
+}
+
+/* PAT entries: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-; 2, 3 and 8-255 are reserved (SDM Vol 3
+ * 11.12.2). */
+static int msr_pat(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
+{
+    for (unsigned k = 0; write && k < 8; k++) {
+        uint64_t t = (*v >> (8 * k)) & 0xff;
+        if (t == 2 || t == 3 || t > 7)
+            return MSR_GP;
+    }
+    return load_store(vp, d, slot, v, write);
+}
+
+static int msr_efer(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
+{
+    if (!write)
+        return load_store(vp, d, slot, v, write);
+    /* LME may not change while paging is on (SDM Vol 3 10.8.5); LMA is read-only (set by the
+     * processor when paging is enabled with LME), so a write leaves it as it is. */
+    if ((vp->cr0 & CR0_PG) && ((*v ^ vp->efer) & EFER_LME))
         return MSR_GP;
-    v = (v & ~(uint64_t)EFER_LMA) | (vp->efer & EFER_LMA);
-    if ((v ^ vp->efer) & EFER_NXE) {
+    uint64_t n = (*v & ~(uint64_t)EFER_LMA) | (vp->efer & EFER_LMA);
+    if ((n ^ vp->efer) & EFER_NXE) {
         tlb_flush_all(&vp->tlb);
         dcache_flush_lookup(vp);
     }
-    vp->efer = v;
+    vp->efer = n;
     vcpu_update_mode(vp);
     return MSR_OK;
 }
 
-int msr_write(struct vcpu *vp, uint32_t index, uint64_t value)
+/* FS_BASE and GS_BASE are the segment registers' hidden bases. */
+static int msr_seg_base(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
 {
-    unsigned slot;
-    const struct msr_def *d = msr_find(index, &slot);
-    if (!d)
-        return MSR_EXIT;
-    switch (d->kind) {
-    case MK_FIELD: *field(vp, d, slot) = value; break;
-    case MK_CANON:
-        if (!canonical(vp, value))
-            return MSR_GP;
-        *field(vp, d, slot) = value;
-        break;
-    case MK_TSCAUX:
-        if (value >> 32)
-            return MSR_GP;
-        *field(vp, d, slot) = value;
-        break;
-    case MK_PAT:
-        if (!pat_valid(value))
-            return MSR_GP;
-        *field(vp, d, slot) = value;
-        break;
-    case MK_RO_ZERO: case MK_MTRRCAP: case MK_FEATCTL: return MSR_GP;
-    case MK_IGNORE: break;
-    case MK_ZERO_ONLY:
-        if (value)
-            return MSR_GP;
-        break;
-    case MK_TSC: vp->tsc_offset = (int64_t)(value - vp->icount); break;
-    case MK_EFER: return efer_write(vp, value);
-    case MK_FSBASE:
-    case MK_GSBASE: {
-        if (!canonical(vp, value))
-            return MSR_GP;
-        struct seg s = vp->seg[d->kind == MK_FSBASE ? SEG_FS : SEG_GS];
-        s.base = value;
-        seg_commit(vp, d->kind == MK_FSBASE ? SEG_FS : SEG_GS, &s);
-        break;
+    (void)slot;
+    unsigned sr = d->index == 0xc0000100 ? SEG_FS : SEG_GS;
+    if (!write) {
+        *v = vp->seg[sr].base;
+        return MSR_OK;
     }
-    }
+    if (!canonical(vp, *v))
+        return MSR_GP;
+    struct seg s = vp->seg[sr];
+    s.base = *v;
+    seg_commit(vp, sr, &s);
     return MSR_OK;
 }

@@ -234,7 +234,10 @@ AI int op_POP_M(struct vcpu *vp, const struct insn *i)
 }
 AI int op_PUSHF(struct vcpu *vp, const struct insn *i)
 {
-    /* VM and RF are never pushed (SDM PUSHF). */
+    /* SDM PUSHF: #GP(0) in virtual-8086 mode unless IOPL is 3 (no VME); VM and RF are never
+     * pushed. */
+    if ((vp->rflags & FL_VM) && (vp->rflags & FL_IOPL) != FL_IOPL)
+        cpu_fault_gp(vp, i, 0);
     push(vp, i, i->opsz, flags_get(vp) & ~(uint64_t)(FL_VM | FL_RF));
     return H_NEXT;
 }

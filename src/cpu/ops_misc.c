@@ -49,15 +49,21 @@ int op_POPA(struct vcpu *vp, const struct insn *i)
     return H_NEXT;
 }
 
+/* SDM POPF: which bits a pop may change depends on the mode. Virtual-8086 mode (no VME) needs
+ * IOPL 3 and never changes IOPL (nor VM, VIP, VIF); protected mode at CPL > 0 keeps IOPL, and
+ * keeps IF too when CPL > IOPL; RF is always cleared. */
 int op_POPF(struct vcpu *vp, const struct insn *i)
 {
     unsigned sz = i->opsz;
-    if ((vp->rflags & FL_VM) && ((vp->rflags & FL_IOPL) >> 12) < 3)
+    unsigned iopl = (unsigned)((vp->rflags & FL_IOPL) >> 12);
+    bool v86 = vp->rflags & FL_VM;
+    if (v86 && iopl < 3)
         cpu_fault_gp(vp, i, 0);
     uint64_t v = pop(vp, i, sz);
     uint64_t mask = FL_ARITH | FL_TF | FL_IF | FL_DF | FL_IOPL | FL_NT | FL_AC | FL_ID;
-    unsigned iopl = (unsigned)((vp->rflags & FL_IOPL) >> 12);
-    if ((vp->cr0 & CR0_PE) && vp->cpl > 0) {
+    if (v86) {
+        mask &= ~(uint64_t)FL_IOPL;
+    } else if ((vp->cr0 & CR0_PE) && vp->cpl > 0) {
         mask &= ~(uint64_t)FL_IOPL;
         if (vp->cpl > iopl)
             mask &= ~(uint64_t)FL_IF;

@@ -3,6 +3,7 @@
  * fault in the middle leaves a restartable state; long REP runs yield every STR_CHUNK elements
  * (RIP stays on the instruction) so events and the budget are seen. REP MOVS/STOS with DF=0
  * copy whole in-page runs through the TLB's host pointers. */
+#include "cpu/debug.h"
 #include "cpu/exits.h"
 #include "cpu/ops_inline.h"
 
@@ -32,8 +33,10 @@ static void areg_set(struct vcpu *vp, unsigned r, unsigned asz, uint64_t v)
         vp->gpr[r] = (vp->gpr[r] & ~0xffffull) | (v & 0xffff);
 }
 
-/* SDM Vol 1 19.5: with CPL > IOPL (or in virtual-8086 mode) every port of the access must be
- * clear in the TSS I/O permission bitmap. */
+/* SDM Vol 1 19.5.2, Vol 3 20.2.8.1: in virtual-8086 mode, and in protected mode at
+ * CPL > IOPL, every port of the access must be clear in the I/O permission bitmap of the
+ * current 32/64-bit TSS. The processor reads two bytes at io_base + port / 8 (an access may
+ * span two bitmap bytes); both must lie within the TSS limit. A 16-bit TSS has no bitmap. */
 static void io_check(struct vcpu *vp, const struct insn *i, unsigned port, unsigned size)
 {
     if (!(vp->cr0 & CR0_PE))
@@ -41,18 +44,24 @@ static void io_check(struct vcpu *vp, const struct insn *i, unsigned port, unsig
     if (!(vp->rflags & FL_VM) && vp->cpl <= ((vp->rflags & FL_IOPL) >> 12))
         return;
     const struct seg *tr = &vp->seg[SEG_TR];
-    unsigned type = tr->attr & 0xf;
-    if ((tr->attr & (1u << 16)) || (type != 9 && type != 0xb) || tr->limit < 0x67)
+    unsigned type = tr->attr & 0x1f;
+    if ((tr->attr & (1u << 16)) || !(tr->attr & 0x80) || (type != 9 && type != 0xb) ||
+        tr->limit < 0x67)
         cpu_fault_gp(vp, i, 0);
     uint16_t base = 0, bits = 0;
-    uint32_t err;
-    if (mem_sys_read(vp, tr->base + 0x66, &base, 2, &err))
-        cpu_fault_gp(vp, i, 0);
+    uint32_t err = 0;
+    /* The TSS reads are supervisor accesses, so a page fault on them is a #PF; linear
+     * addresses wrap at 4 GiB outside IA-32e mode. */
+    uint64_t am = (vp->efer & EFER_LMA) ? ~0ull : 0xffffffffull;
+    int v = mem_sys_read(vp, (tr->base + 0x66) & am, &base, 2, &err);
+    if (v)
+        cpu_fault(vp, i, (unsigned)v, true, err);
     uint32_t first = base + port / 8u;
     if (first + 1u > tr->limit)
         cpu_fault_gp(vp, i, 0);
-    if (mem_sys_read(vp, tr->base + first, &bits, 2, &err))
-        cpu_fault_gp(vp, i, 0);
+    v = mem_sys_read(vp, (tr->base + first) & am, &bits, 2, &err);
+    if (v)
+        cpu_fault(vp, i, (unsigned)v, true, err);
     if (bits & (((1u << size) - 1) << (port & 7)))
         cpu_fault_gp(vp, i, 0);
 }
@@ -66,6 +75,7 @@ static uint64_t io_qual(unsigned port, unsigned size, bool in, bool str, bool re
 static uint32_t io_in(struct vcpu *vp, const struct insn *i, unsigned port, unsigned size,
                       bool str, bool imm)
 {
+    dbg_io_access(vp, i, (uint16_t)port, size);
     struct vmexit ex = {.reason = EXIT_REASON_IO_INSTRUCTION};
     ex.qualification = io_qual(port, size, true, str, (i->flags & IF_REP) != 0, imm);
     ex.u.io.port = (uint16_t)port;
@@ -79,6 +89,7 @@ static uint32_t io_in(struct vcpu *vp, const struct insn *i, unsigned port, unsi
 static void io_out(struct vcpu *vp, const struct insn *i, unsigned port, unsigned size,
                    uint32_t data, bool str, bool imm)
 {
+    dbg_io_access(vp, i, (uint16_t)port, size);
     struct vmexit ex = {.reason = EXIT_REASON_IO_INSTRUCTION};
     ex.qualification = io_qual(port, size, false, str, (i->flags & IF_REP) != 0, imm);
     ex.u.io.port = (uint16_t)port;
@@ -219,6 +230,12 @@ static int string_op(struct vcpu *vp, const struct insn *i, enum skind k)
         if (stop && (k == S_CMPS || k == S_SCAS))
             break;
         if (vp->stop_exit && (vp->gpr[REG_RCX] & am))
+            return end_at(vp, insn_rip(vp, i));
+        /* SDM Vol 3 17.3.1.2 and 17.3.1.4: an enabled data or I/O breakpoint met by one
+         * iteration, or single-stepping, traps after that iteration, with RIP still on the
+         * instruction (the run loop delivers the #DB with RF=1). */
+        if (((vp->dr[DBG_HITS] & dbg_enabled(vp)) || (vp->rflags & FL_TF)) &&
+            (vp->gpr[REG_RCX] & am))
             return end_at(vp, insn_rip(vp, i));
     }
     return end_at(vp, vp->mode == MODE_64 ? vp->rip + i->nxt : (uint32_t)(vp->rip + i->nxt));

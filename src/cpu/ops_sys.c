@@ -6,6 +6,7 @@
 #include "cpu/intr.h"
 #include "cpu/msr.h"
 #include "cpu/ops_inline.h"
+#include "cpu/seglimit.h"
 
 static void need_cpl0(struct vcpu *vp, const struct insn *i)
 {
@@ -79,9 +80,24 @@ static void store_sel(struct vcpu *vp, const struct insn *i, uint16_t sel)
         wreg(vp, i->r1, i->opsz, sel);
 }
 
+/* In IA-32e mode LDT and TSS descriptors are 16 bytes: the whole descriptor must lie within
+ * the GDT, the upper half's type field must be 0 and the base canonical (SDM LLDT, LTR:
+ * #GP(selector)). */
+static void check_long_sys_desc(struct vcpu *vp, const struct insn *i, uint16_t sel,
+                                const uint64_t d[2], const struct seg *s)
+{
+    if (!(vp->efer & EFER_LMA))
+        return;
+    struct paging_state ps;
+    paging_state_of(vp, &ps);
+    if ((sel & 0xfff8u) + 15u > vp->gdtr.limit || ((d[1] >> 40) & 0x1f) ||
+        !mmu_canonical(&ps, s->base))
+        cpu_fault_gp(vp, i, sel & 0xfffc);
+}
+
 int op_LLDT(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE))
+    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
         cpu_fault_ud(vp, i);
     need_cpl0(vp, i);
     uint16_t sel = sel_operand(vp, i);
@@ -101,6 +117,7 @@ int op_LLDT(struct vcpu *vp, const struct insn *i)
     desc_to_seg(d, sel, &s);
     if ((s.attr & 0x1f) != 2)
         cpu_fault_gp(vp, i, sel & 0xfffc);
+    check_long_sys_desc(vp, i, sel, d, &s);
     if (!(s.attr & 0x80))
         cpu_fault(vp, i, EXC_NP, true, sel & 0xfffc);
     vp->seg[SEG_LDTR] = s;
@@ -109,7 +126,7 @@ int op_LLDT(struct vcpu *vp, const struct insn *i)
 
 int op_SLDT(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE))
+    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
         cpu_fault_ud(vp, i);
     store_sel(vp, i, vp->seg[SEG_LDTR].sel);
     return H_NEXT;
@@ -117,7 +134,7 @@ int op_SLDT(struct vcpu *vp, const struct insn *i)
 
 int op_LTR(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE))
+    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
         cpu_fault_ud(vp, i);
     need_cpl0(vp, i);
     uint16_t sel = sel_operand(vp, i);
@@ -130,9 +147,11 @@ int op_LTR(struct vcpu *vp, const struct insn *i)
         cpu_fault(vp, i, (unsigned)v, true, err);
     struct seg s;
     desc_to_seg(d, sel, &s);
+    /* An available TSS: 32/64-bit (9), or 16-bit (1) outside IA-32e mode; a busy one is #GP. */
     unsigned type = s.attr & 0x1f;
-    if (type != 9 && type != 1)
+    if (type != 9 && (type != 1 || (vp->efer & EFER_LMA)))
         cpu_fault_gp(vp, i, sel & 0xfffc);
+    check_long_sys_desc(vp, i, sel, d, &s);
     if (!(s.attr & 0x80))
         cpu_fault(vp, i, EXC_NP, true, sel & 0xfffc);
     /* Mark the TSS busy in the GDT. */
@@ -145,7 +164,7 @@ int op_LTR(struct vcpu *vp, const struct insn *i)
 
 int op_STR(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE))
+    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
         cpu_fault_ud(vp, i);
     store_sel(vp, i, vp->seg[SEG_TR].sel);
     return H_NEXT;
@@ -327,14 +346,19 @@ int op_RDRAND(struct vcpu *vp, const struct insn *i)
 int op_INVLPG(struct vcpu *vp, const struct insn *i)
 {
     need_cpl0(vp, i);
-    cpu_tlb_flush_va(vp, lin_of(vp, i));
+    cpu_tlb_flush_va(vp, seg_untag(vp, lin_of(vp, i))); /* the linear address, no tag */
     return next(vp, i);
 }
 
 int op_INVPCID(struct vcpu *vp, const struct insn *i)
 {
+    if (vp->rflags & FL_VM)
+        cpu_fault_ud(vp, i); /* not recognized in virtual-8086 mode */
     need_cpl0(vp, i);
+    /* The type register is 64-bit in 64-bit mode, 32-bit elsewhere. */
     uint64_t type = vp->gpr[i->r1 >> 3];
+    if (vp->mode != MODE_64)
+        type = (uint32_t)type;
     if (type > 3)
         cpu_fault_gp(vp, i, 0);
     /* SDM INVPCID: the descriptor's bits 63:12 are reserved; PCIDs other than 0 need
@@ -379,18 +403,19 @@ int op_VMCALL(struct vcpu *vp, const struct insn *i)
     return next(vp, i);
 }
 
+/* No performance-monitoring counters exist (CPUID leaf 0AH is all zero), so every ECX names
+ * an invalid counter: #GP(0) at any CPL, the same fault the CR4.PCE check raises (SDM RDPMC). */
 int op_RDPMC(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr4 & CR4_PCE) && vp->cpl > 0 && (vp->cr0 & CR0_PE))
-        cpu_fault_gp(vp, i, 0);
-    vp->gpr[REG_RAX] = 0;
-    vp->gpr[REG_RDX] = 0;
-    return next(vp, i);
+    cpu_fault_gp(vp, i, 0);
 }
 
+/* MONITOR/MWAIT are not advertised (CPUID.1:ECX[3] clear, IA32_MISC_ENABLE[18] reserved):
+ * an MWAIT that halts would also have to wake when another VP writes the monitored line,
+ * which Linux relies on (it skips the wake-up IPI to a CPU idling in MWAIT). */
 int op_MONITOR(struct vcpu *vp, const struct insn *i)
 {
-    cpu_fault_ud(vp, i); /* not advertised in CPUID */
+    cpu_fault_ud(vp, i);
 }
 
 int op_MWAIT(struct vcpu *vp, const struct insn *i)
@@ -429,9 +454,47 @@ static bool sel_visible(struct vcpu *vp, uint16_t sel, struct seg *s)
     return conforming_code || (dpl >= vp->cpl && dpl >= (sel & 3u));
 }
 
+/* System-descriptor types LAR and LSL accept (SDM LAR, LSL: "valid" types). Legacy mode:
+ * 16-bit TSS (1, 3), LDT (2), 32-bit TSS (9, B), and for LAR the call gates (4, C) and task
+ * gate (5). IA-32e mode: LDT, 64-bit TSS, and for LAR the 64-bit call gate; the 16-byte
+ * descriptor's upper type field must be 0. */
+static bool sys_type_ok(struct vcpu *vp, uint16_t sel, const struct seg *s, bool lar)
+{
+    unsigned t = s->attr & 0xf;
+    if (!(vp->efer & EFER_LMA))
+        return t == 1 || t == 2 || t == 3 || t == 9 || t == 0xb || (lar && (t == 4 || t == 5 || t == 0xc));
+    if (!(t == 2 || t == 9 || t == 0xb || (lar && t == 0xc)))
+        return false;
+    uint64_t d[2];
+    uint32_t err;
+    uint32_t limit = (sel & 4) ? vp->seg[SEG_LDTR].limit : vp->gdtr.limit;
+    return (sel & 0xfff8u) + 15u <= limit && !desc_read(vp, sel, d, &err) && !((d[1] >> 40) & 0x1f);
+}
+
 static void set_zf(struct vcpu *vp, bool z)
 {
     flags_set(vp, z ? FL_ZF : 0, FL_ZF);
+}
+
+/* ARPL r/m16, r16 (protected mode; opcode 63 is MOVSXD in 64-bit mode): raise the
+ * destination selector's RPL to the source's, ZF telling whether it changed. */
+int op_ARPL(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
+        cpu_fault_ud(vp, i); /* not recognized in real or V86 mode */
+    gva_t la = (i->flags & IF_MEM) ? lin_of(vp, i) : 0;
+    uint16_t dst = (uint16_t)((i->flags & IF_MEM) ? mem_rd(vp, i, la, 2) : rreg(vp, i->r1, 2));
+    uint16_t src = (uint16_t)rreg(vp, i->r2, 2);
+    bool raise = (dst & 3) < (src & 3);
+    if (raise) {
+        dst = (uint16_t)((dst & ~3u) | (src & 3u));
+        if (i->flags & IF_MEM)
+            mem_wr(vp, i, la, 2, dst);
+        else
+            wreg(vp, i->r1, 2, dst);
+    }
+    set_zf(vp, raise);
+    return H_NEXT;
 }
 
 int op_LAR(struct vcpu *vp, const struct insn *i)
@@ -441,12 +504,8 @@ int op_LAR(struct vcpu *vp, const struct insn *i)
     struct seg s;
     uint16_t sel = (uint16_t)rm_rd(vp, i, i->r2, 2);
     bool ok = sel_visible(vp, sel, &s);
-    if (ok && !(s.attr & 0x10)) {
-        unsigned t = s.attr & 0xf;
-        ok = t == 1 || t == 2 || t == 3 || t == 9 || t == 0xb || t == 0xc || t == 4 || t == 5;
-        if (vp->efer & EFER_LMA)
-            ok = t == 2 || t == 9 || t == 0xb || t == 0xc;
-    }
+    if (ok && !(s.attr & 0x10))
+        ok = sys_type_ok(vp, sel, &s, true);
     if (ok)
         wreg(vp, i->r1, i->opsz, (uint64_t)(s.attr & 0xf0ff) << 8);
     set_zf(vp, ok);
@@ -460,10 +519,8 @@ int op_LSL(struct vcpu *vp, const struct insn *i)
     struct seg s;
     uint16_t sel = (uint16_t)rm_rd(vp, i, i->r2, 2);
     bool ok = sel_visible(vp, sel, &s);
-    if (ok && !(s.attr & 0x10)) {
-        unsigned t = s.attr & 0xf;
-        ok = t == 1 || t == 2 || t == 3 || t == 9 || t == 0xb;
-    }
+    if (ok && !(s.attr & 0x10))
+        ok = sys_type_ok(vp, sel, &s, false);
     if (ok)
         wreg(vp, i->r1, i->opsz, s.limit);
     set_zf(vp, ok);

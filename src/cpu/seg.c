@@ -2,6 +2,7 @@
  * the derived addressing state (bases, limit checking). */
 #include "cpu/intr.h"
 #include "cpu/mem.h"
+#include "cpu/seglimit.h"
 
 void seg_commit(struct vcpu *vp, unsigned seg, const struct seg *s)
 {
@@ -9,8 +10,7 @@ void seg_commit(struct vcpu *vp, unsigned seg, const struct seg *s)
     if (seg == SEG_CS || seg == SEG_SS)
         vcpu_update_mode(vp);
     else
-        vp->sbase[seg] = (vp->mode == MODE_64 && seg != SEG_FS && seg != SEG_GS) ? 0
-                         : vp->mode == MODE_64 ? s->base : (uint32_t)s->base;
+        seg_update_base(vp, seg);
 }
 
 void seg_load_real(struct vcpu *vp, unsigned seg, uint16_t sel)
@@ -72,14 +72,15 @@ void desc_to_seg(const uint64_t d[2], uint16_t sel, struct seg *s)
     s->attr = (uint32_t)(((lo >> 40) & 0xff) | (((lo >> 52) & 0xf) << 12));
 }
 
-static void set_accessed(struct vcpu *vp, uint16_t sel, uint64_t lo)
+/* SDM Vol 3 3.4.5.1: a load sets the descriptor's accessed bit in memory; the write can fault
+ * (#PF on a read-only page), which faults the load. Returns 0 or the vector and *err. */
+static int set_accessed(struct vcpu *vp, uint16_t sel, uint64_t lo, uint32_t *err)
 {
     if (lo & (1ull << 40))
-        return;
+        return 0;
     uint64_t base = (sel & 4) ? vp->seg[SEG_LDTR].base : vp->gdtr.base;
     uint8_t b = (uint8_t)((lo >> 40) | 1);
-    uint32_t err;
-    mem_sys_write(vp, base + (sel & 0xfff8u) + 5, &b, 1, &err);
+    return mem_sys_write(vp, base + (sel & 0xfff8u) + 5, &b, 1, err);
 }
 
 int seg_load(struct vcpu *vp, unsigned seg, uint16_t sel, uint32_t *err)
@@ -90,7 +91,8 @@ int seg_load(struct vcpu *vp, unsigned seg, uint16_t sel, uint32_t *err)
     }
     unsigned cpl = vp->cpl, rpl = sel & 3;
     if ((sel & 0xfffc) == 0) {
-        if (seg == SEG_SS && (vp->mode != MODE_64 || rpl != cpl)) {
+        /* SDM MOV/POP: a null SS only in 64-bit mode, at CPL < 3, with RPL = CPL. */
+        if (seg == SEG_SS && (vp->mode != MODE_64 || cpl == 3 || rpl != cpl)) {
             *err = 0;
             return EXC_GP;
         }
@@ -125,7 +127,9 @@ int seg_load(struct vcpu *vp, unsigned seg, uint16_t sel, uint32_t *err)
         if (!(s.attr & 0x80))
             return EXC_NP;
     }
-    set_accessed(vp, sel, d[0]);
+    v = set_accessed(vp, sel, d[0], err);
+    if (v)
+        return v;
     s.attr |= 1;
     seg_commit(vp, seg, &s);
     return 0;

@@ -10,6 +10,7 @@
 #include "cpu/fpu/softfloat.h"
 #include "cpu/ops_inline.h"
 #include "cpu/simd.h"
+#include "cpu/x87.h"
 
 #define MXCSR_OFF 24
 #define MXCSR_MASK 0xffffu
@@ -816,8 +817,12 @@ static int d_state(struct vcpu *vp, const struct insn *i, const struct simd_op *
             cpu_fault_gp(vp, i, 0);
         uint32_t m = MXCSR_MASK;
         memcpy(vp->fxsave + 28, &m, 4);
-        /* Bytes 464..511 belong to software (SDM Vol 1 10.5.1): not written. */
-        mem_write_buf(vp, i, la, vp->fxsave, 464);
+        /* Bytes 416..463 are reserved and 464..511 belong to software (SDM Vol 1 10.5.1):
+         * neither is written, as XSAVE's legacy region (and the host's FXSAVE) leave them. */
+        uint8_t img[416];
+        memcpy(img, vp->fxsave, sizeof(img));
+        x87_legacy_save(vp, img, i->mnem == ZYDIS_MNEMONIC_FXSAVE64);
+        mem_write_buf(vp, i, la, img, sizeof(img));
         return 0;
     }
     case S_FXRSTOR: {
@@ -830,7 +835,8 @@ static int d_state(struct vcpu *vp, const struct insn *i, const struct simd_op *
         memcpy(&m, img + MXCSR_OFF, 4);
         if (m & ~MXCSR_MASK)
             cpu_fault_gp(vp, i, 0);
-        memcpy(vp->fxsave, img, sizeof(img));
+        memcpy(vp->fxsave + 24, img + 24, sizeof(img) - 24);
+        x87_legacy_load(vp, img, i->mnem == ZYDIS_MNEMONIC_FXRSTOR64);
         return 0;
     }
     default: return 0;

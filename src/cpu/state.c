@@ -4,6 +4,7 @@
 
 #include "cpu/dcache.h"
 #include "cpu/flags.h"
+#include "cpu/seglimit.h"
 #include "cpu/vcpu.h"
 
 const char *exit_reason_name(uint32_t reason)
@@ -40,8 +41,14 @@ void paging_state_of(const struct vcpu *vp, struct paging_state *ps)
     ps->efer = vp->efer;
 }
 
+/* Also keeps CAREFUL_AC current: every change of CPL, RFLAGS.AC or CR0 ends here. Alignment
+ * checks apply at CPL 3 with CR0.AM and RFLAGS.AC set (SDM Vol 3 6.15, interrupt 17). */
 void vcpu_update_mmu_idx(struct vcpu *vp)
 {
+    if ((vp->cr0 & CR0_AM) && (vp->rflags & FL_AC) && vp->cpl == 3)
+        vp->careful |= CAREFUL_AC;
+    else
+        vp->careful &= (uint8_t)~CAREFUL_AC;
     if (vp->careful & (CAREFUL_DBG | CAREFUL_AC))
         vp->mmu_idx = TLB_BYPASS;
     else
@@ -58,15 +65,15 @@ void vcpu_update_mode(struct vcpu *vp)
         vp->mode = MODE_32;
     else
         vp->mode = MODE_16;
-    vp->lin_mask = vp->mode == MODE_64 ? ~0ull : 0xffffffffull;
-    for (unsigned s = 0; s < SEG_COUNT; s++)
-        vp->sbase[s] = (vp->mode == MODE_64 && s != SEG_FS && s != SEG_GS) ? 0 : vp->seg[s].base;
-    vp->sbase[SEG_COUNT] = 0;
-    if (vp->mode != MODE_64)
-        for (unsigned s = 0; s < SEG_COUNT; s++)
-            vp->sbase[s] &= 0xffffffffull;
+    /* Outside 64-bit mode linear addresses are 32 bits; the mask keeps the segment tags of
+     * seglimit.h so that accesses through non-flat segments reach seg_check_access. */
+    vp->lin_mask = vp->mode == MODE_64 ? ~0ull : SEG_LIN_MASK32;
+    seg_update_all(vp);
     vcpu_update_mmu_idx(vp);
 }
+
+/* EDX at reset holds the processor signature, the same value as CPUID.1:EAX (cpuid.c). */
+#define CPU_RESET_SIGNATURE 0x000806c1u
 
 static void seg_set_real(struct seg *s, uint16_t sel, uint32_t attr)
 {
@@ -76,11 +83,13 @@ static void seg_set_real(struct seg *s, uint16_t sel, uint32_t attr)
     s->attr = attr;
 }
 
-void cpu_reset(struct vcpu *vp)
+/* The state power-on and INIT share (SDM Vol 3 Table 10-1, both columns): real mode at
+ * F000:FFF0 with CS.base FFFF0000h, EDX = the CPUID.1 signature, EFLAGS 2, CR2-CR4 and CR8 0,
+ * GDTR/IDTR base 0 limit FFFFh, data segments present R/W accessed, EFER 0. */
+static void reset_core(struct vcpu *vp)
 {
-    /* SDM Vol 3 Table 10-1. */
     memset(vp->gpr, 0, sizeof(vp->gpr));
-    vp->gpr[REG_RDX] = 0x000806c1; /* family 6 model 0x8C stepping 1 signature */
+    vp->gpr[REG_RDX] = CPU_RESET_SIGNATURE;
     vp->rip = 0xfff0;
     vp->rflags = 2;
     vp->lf_op = LF_NONE;
@@ -93,26 +102,12 @@ void cpu_reset(struct vcpu *vp)
     vp->seg[SEG_TR].attr = 0x8b;
     vp->gdtr = (struct dtr){0, 0xffff};
     vp->idtr = (struct dtr){0, 0xffff};
-    vp->cr0 = 0x60000010;
     vp->cr2 = vp->cr3 = vp->cr4 = vp->cr8 = 0;
-    vp->xcr0 = 1;
     memset(vp->dr, 0, sizeof(vp->dr));
     vp->dr[6] = 0xffff0ff0;
     vp->dr[7] = 0x400;
+    vp->careful &= (uint8_t)~CAREFUL_DBG; /* no breakpoint enabled */
     vp->efer = 0;
-    vp->star = vp->lstar = vp->cstar = vp->sfmask = vp->kernel_gs_base = vp->tsc_aux = 0;
-    vp->pat = 0x0007040600070406ull;
-    vp->sysenter_cs = vp->sysenter_esp = vp->sysenter_eip = 0;
-    vp->misc_enable = 1; /* fast strings */
-    vp->mtrr_def_type = 0;
-    memset(vp->mtrr_fixed, 0, sizeof(vp->mtrr_fixed));
-    memset(vp->mtrr_var, 0, sizeof(vp->mtrr_var));
-    vp->apic_base = 0xfee00000ull | (1u << 11) | (vp->apic_id == 0 ? 1u << 8 : 0);
-    memset(vp->fxsave, 0, sizeof(vp->fxsave));
-    memset(vp->ymmh, 0, sizeof(vp->ymmh));
-    vp->fxsave[0] = 0x40; /* FCW = 0x037F after FINIT; power-up leaves 0x0040 */
-    vp->fxsave[24] = 0x80; /* MXCSR = 0x1F80 */
-    vp->fxsave[25] = 0x1f;
     vp->cpl = 0;
     vp->halted = false;
     /* Application processors come out of reset waiting for a Startup IPI (SDM Vol 3 9.4.1);
@@ -126,6 +121,39 @@ void cpu_reset(struct vcpu *vp)
     vcpu_update_mode(vp);
     tlb_flush_all(&vp->tlb);
     dcache_flush_lookup(vp);
+}
+
+void cpu_reset(struct vcpu *vp)
+{
+    /* SDM Vol 3 Table 10-1, power-up/RESET column. */
+    vp->cr0 = 0x60000010;
+    vp->xcr0 = 1;
+    vp->star = vp->lstar = vp->cstar = vp->sfmask = vp->kernel_gs_base = vp->tsc_aux = 0;
+    vp->pat = 0x0007040600070406ull;
+    vp->sysenter_cs = vp->sysenter_esp = vp->sysenter_eip = 0;
+    vp->misc_enable = 1; /* fast strings */
+    vp->mtrr_def_type = 0;
+    memset(vp->mtrr_fixed, 0, sizeof(vp->mtrr_fixed));
+    memset(vp->mtrr_var, 0, sizeof(vp->mtrr_var));
+    vp->apic_base = 0xfee00000ull | (1u << 11) | (vp->apic_id == 0 ? 1u << 8 : 0);
+    /* x87 after power-up: FCW 0040h, FSW 0, FTW 5555h (every register tagged zero, i.e. all
+     * eight in use: the abridged FXSAVE tag byte is FFh) holding +0.0; MXCSR 1F80h; XMM 0. */
+    memset(vp->fxsave, 0, sizeof(vp->fxsave));
+    memset(vp->ymmh, 0, sizeof(vp->ymmh));
+    vp->fxsave[0] = 0x40;
+    vp->fxsave[4] = 0xff;
+    vp->fxsave[24] = 0x80;
+    vp->fxsave[25] = 0x1f;
+    reset_core(vp);
+}
+
+void cpu_reset_init(struct vcpu *vp)
+{
+    /* SDM Vol 3 Table 10-1, INIT column, and 10.1.1: CR0.CD/NW kept, ET set, the rest cleared;
+     * x87, MXCSR, XMM/YMM, MTRRs, PAT, the APIC base, XCR0, the SYSCALL/SYSENTER MSRs and the
+     * TSC are left as they were (KVM keeps the same set on INIT). */
+    vp->cr0 = (vp->cr0 & (CR0_CD | CR0_NW)) | CR0_ET;
+    reset_core(vp);
 }
 
 struct vcpu *cpu_create(struct physmem *pm, const struct cpu_env *env, unsigned apic_id)

@@ -15,6 +15,9 @@ enum { FSW_IE = 1, FSW_SF = 1 << 6, FSW_ES = 1 << 7, FSW_C0 = 1 << 8, FSW_C1 = 1
 static uint16_t fcw(const struct vcpu *vp) { return (uint16_t)load_sz(vp->fxsave, 2); }
 static uint16_t fsw(const struct vcpu *vp) { return (uint16_t)load_sz(vp->fxsave + 2, 2); }
 static void fsw_set(struct vcpu *vp, uint16_t v) { store_sz(vp->fxsave + 2, 2, v); }
+/* FLDCW, FLDENV, FRSTOR: reserved bits 7 and 13-15 read back as 0 and bit 6 as 1 (as the
+ * host's FNSTCW shows after FLDCW FFFFH: 1F7FH, and after FLDCW 0: 0040H). */
+static void fcw_load(struct vcpu *vp, uint16_t v) { store_sz(vp->fxsave, 2, (v & 0x1f3fu) | 0x40u); }
 static unsigned top(const struct vcpu *vp) { return (fsw(vp) >> 11) & 7; }
 
 static void top_set(struct vcpu *vp, unsigned t)
@@ -182,8 +185,12 @@ static void do_arith(struct vcpu *vp, unsigned op, unsigned d, unsigned s, bool 
             c = f80_compare_mem(a, mem, bits, !quiet, &st);
         else
             c = f80_compare(a, is_mem ? i64_to_f80(sx(mem, (unsigned)bits / 8)) : b, !quiet, &st);
-        if (!raise(vp, &st, false))
-            set_cc(vp, c);
+        /* SDM Vol 1 8.5.1.2: an unmasked invalid operand leaves TOP alone (no pop); the
+         * condition codes still say "unordered", as the host shows. */
+        bool stop = raise(vp, &st, false);
+        set_cc(vp, c);
+        if (stop)
+            return;
     } else {
         f80 r;
         if (is_mem && !intmem) {
@@ -249,6 +256,14 @@ static void fst_mem(struct vcpu *vp, const struct insn *i, unsigned bytes, int k
         return;
     } else {
         out = bytes == 8 ? f80_to_f64(a, &st) : f80_to_f32(a, &st);
+        /* SDM Vol 1 4.9.2: an unmasked numeric overflow or underflow on a store to memory
+         * stores nothing and leaves the stack alone; only OE/UE are reported (the host
+         * shows no PE with them). */
+        if (ok && (st.flags & ~st.masks & (SF_OE | SF_UE))) {
+            st.flags &= (uint8_t)~SF_PE;
+            raise(vp, &st, false);
+            return;
+        }
     }
     if (ok && raise(vp, &st, true))
         return;
@@ -257,7 +272,41 @@ static void fst_mem(struct vcpu *vp, const struct insn *i, unsigned bytes, int k
         st_pop(vp);
 }
 
-/* ---- environment (32-bit protected-mode layout, SDM Vol 1 Figure 8-9) ---- */
+/* ---- instruction/operand pointers and the environment ----
+ * The image keeps bytes 0-23 in the 32-bit FXSAVE layout (FOP at 6, FIP at 8, FCS at 12, FDP
+ * at 16, FDS at 20) and the upper halves of the 64-bit FIP and FDP in the software bytes
+ * 464-471, which FXSAVE never writes. CPUID.7.0:EBX[13] (FCS/FDS deprecated) is not
+ * advertised, so the selectors are kept as a P6 keeps them; nor is EBX[6] (FDP_EXCPTN_ONLY):
+ * FDP follows every x87 memory operand (SDM Vol 1 8.1.8). */
+static uint64_t ptr_get(const struct vcpu *vp, unsigned off)
+{
+    unsigned hi = off == X87_FIP ? X87_FIP_HI : X87_FDP_HI;
+    return load_sz(vp->fxsave + off, 4) | load_sz(vp->fxsave + hi, 4) << 32;
+}
+
+static void ptr_put(struct vcpu *vp, unsigned off, uint64_t v)
+{
+    store_sz(vp->fxsave + off, 4, (uint32_t)v);
+    store_sz(vp->fxsave + (off == X87_FIP ? X87_FIP_HI : X87_FDP_HI), 4, v >> 32);
+}
+
+static uint16_t sel_get(const struct vcpu *vp, unsigned off) { return (uint16_t)load_sz(vp->fxsave + off, 2); }
+static void sel_put(struct vcpu *vp, unsigned off, uint16_t v) { store_sz(vp->fxsave + off, 4, v); }
+
+/* SDM Vol 1 8.1.8-8.1.10: after a non-control instruction, FIP/FCS = its address (prefixes
+ * included), FOP = low 3 bits of the escape byte and ModRM, FDP/FDS = its memory operand. */
+static void record_ptrs(struct vcpu *vp, const struct insn *i)
+{
+    uint64_t ip = next_ip(vp, i) - i->len;
+    ptr_put(vp, X87_FIP, vp->mode == MODE_64 ? ip : (uint32_t)ip);
+    sel_put(vp, X87_FCS, vp->seg[SEG_CS].sel);
+    store_sz(vp->fxsave + 6, 2, (i->opc & 7u) << 8 | i->modrm);
+    if ((i->modrm >> 6) != 3) {
+        ptr_put(vp, X87_FDP, ea_of(vp, i));
+        sel_put(vp, X87_FDS, i->seg < SEG_COUNT ? vp->seg[i->seg].sel : 0);
+    }
+}
+
 static uint16_t full_tags(const struct vcpu *vp)
 {
     uint16_t t = 0;
@@ -273,33 +322,126 @@ static uint16_t full_tags(const struct vcpu *vp)
     return t;
 }
 
-static void fnstenv(struct vcpu *vp, const struct insn *i, gva_t la)
+static bool real_or_v86(const struct vcpu *vp) { return !(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM); }
+
+/* Environment size in bytes: 14 with a 16-bit operand size, else 28. */
+static unsigned env_size(const struct insn *i) { return i->opsz == 2 ? 14u : 28u; }
+
+/* FNSTENV image (SDM Vol 1 Figures 8-9 to 8-12): protected mode stores offsets and
+ * selectors; real and virtual-8086 mode store linear pointers (selector * 16 + offset) with
+ * FOP beside the upper pointer bits. Reserved upper halves of 32-bit fields read as 1s. */
+static void env_image(const struct vcpu *vp, bool o16, uint8_t *b)
 {
-    uint32_t env[7] = {fcw(vp) | 0xffff0000u, fsw(vp) | 0xffff0000u, full_tags(vp) | 0xffff0000u,
-                       0, 0, 0, 0xffff0000u};
-    mem_write_buf(vp, i, la, env, sizeof(env));
+    uint32_t fip = (uint32_t)ptr_get(vp, X87_FIP), fdp = (uint32_t)ptr_get(vp, X87_FDP);
+    uint16_t fcs = sel_get(vp, X87_FCS), fds = sel_get(vp, X87_FDS);
+    uint16_t fop = (uint16_t)(load_sz(vp->fxsave + 6, 2) & 0x7ff);
+    uint16_t w[3] = {fcw(vp), fsw(vp), full_tags(vp)};
+    bool real = real_or_v86(vp);
+    uint32_t lip = fip + ((uint32_t)fcs << 4), ldp = fdp + ((uint32_t)fds << 4);
+    if (o16) {
+        uint16_t v[7] = {w[0], w[1], w[2], (uint16_t)fip, fcs, (uint16_t)fdp, fds};
+        if (real) {
+            v[3] = (uint16_t)lip;
+            v[4] = (uint16_t)(((lip >> 16) & 0xf) << 12 | fop);
+            v[5] = (uint16_t)ldp;
+            v[6] = (uint16_t)(((ldp >> 16) & 0xf) << 12);
+        }
+        for (unsigned k = 0; k < 7; k++)
+            store_sz(b + 2 * k, 2, v[k]);
+        return;
+    }
+    uint32_t v[7] = {w[0] | 0xffff0000u, w[1] | 0xffff0000u, w[2] | 0xffff0000u, fip,
+                     fcs | (uint32_t)fop << 16, fdp, fds | 0xffff0000u};
+    if (real) {
+        v[3] = (lip & 0xffff) | 0xffff0000u;
+        v[4] = (lip >> 16) << 12 | fop;
+        v[5] = (ldp & 0xffff) | 0xffff0000u;
+        v[6] = (ldp >> 16) << 12;
+    }
+    for (unsigned k = 0; k < 7; k++)
+        store_sz(b + 4 * k, 4, v[k]);
 }
 
-static void fldenv(struct vcpu *vp, const struct insn *i, gva_t la)
+static void fnstenv(struct vcpu *vp, const struct insn *i, gva_t la)
 {
-    uint32_t env[7];
-    mem_read_buf(vp, i, la, env, sizeof(env));
-    store_sz(vp->fxsave, 2, env[0]);
-    fsw_set(vp, (uint16_t)env[1]);
+    uint8_t b[28];
+    env_image(vp, i->opsz == 2, b);
+    mem_write_buf(vp, i, la, b, env_size(i));
+}
+
+/* FLDENV: the inverse of env_image. A real-mode image holds linear pointers: they load as
+ * offsets with zero selectors, so a later FNSTENV in the same mode gives them back. The
+ * 16-bit protected-mode form has no FOP: it loads as 0. */
+static void env_load(struct vcpu *vp, bool o16, const uint8_t *b)
+{
+    uint32_t f[7];
+    for (unsigned k = 0; k < 7; k++)
+        f[k] = (uint32_t)load_sz(b + (o16 ? 2 * k : 4 * k), o16 ? 2 : 4);
+    uint32_t fip, fdp, fcs = 0, fds = 0, fop;
+    if (real_or_v86(vp)) {
+        uint32_t hi = o16 ? 0xf : 0xffff;
+        fip = (f[3] & 0xffff) | ((f[4] >> 12) & hi) << 16;
+        fdp = (f[5] & 0xffff) | ((f[6] >> 12) & hi) << 16;
+        fop = f[4] & 0x7ff;
+    } else {
+        fip = f[3];
+        fdp = f[5];
+        fcs = f[4] & 0xffff;
+        fds = f[6] & 0xffff;
+        fop = o16 ? 0 : (f[4] >> 16) & 0x7ff;
+    }
+    fcw_load(vp, (uint16_t)f[0]);
+    fsw_set(vp, (uint16_t)f[1]);
     uint8_t ab = 0;
     for (unsigned p = 0; p < 8; p++)
-        if (((env[2] >> (2 * p)) & 3) != 3)
+        if (((f[2] >> (2 * p)) & 3) != 3)
             ab |= (uint8_t)(1u << p);
     vp->fxsave[4] = ab;
+    store_sz(vp->fxsave + 6, 2, fop);
+    ptr_put(vp, X87_FIP, fip);
+    ptr_put(vp, X87_FDP, fdp);
+    sel_put(vp, X87_FCS, (uint16_t)fcs);
+    sel_put(vp, X87_FDS, (uint16_t)fds);
     uint16_t w = fsw(vp);
     bool es = w & ~fcw(vp) & SF_ALL_EXC;
     fsw_set(vp, (uint16_t)(es ? w | FSW_ES | FSW_B : w & ~(FSW_ES | FSW_B)));
 }
 
+static void fldenv(struct vcpu *vp, const struct insn *i, gva_t la)
+{
+    uint8_t b[28];
+    mem_read_buf(vp, i, la, b, env_size(i));
+    env_load(vp, i->opsz == 2, b);
+}
+
 static void fninit(struct vcpu *vp)
 {
     memset(vp->fxsave, 0, 24);
+    memset(vp->fxsave + X87_FIP_HI, 0, 8);
     store_sz(vp->fxsave, 2, 0x037f);
+}
+
+/* FXSAVE/XSAVE bytes 0-23 (SDM Vol 1 Tables 10-2, 10-3): the 64-bit layout holds 64-bit FIP
+ * and FDP and no selectors; the 32-bit layout is the image's own. */
+void x87_legacy_save(const struct vcpu *vp, uint8_t out[24], bool rex_w)
+{
+    memcpy(out, vp->fxsave, 24);
+    if (rex_w) {
+        store_sz(out + 8, 8, ptr_get(vp, X87_FIP));
+        store_sz(out + 16, 8, ptr_get(vp, X87_FDP));
+    }
+}
+
+void x87_legacy_load(struct vcpu *vp, const uint8_t in[24], bool rex_w)
+{
+    memcpy(vp->fxsave, in, 24);
+    memset(vp->fxsave + X87_FIP_HI, 0, 8);
+    if (rex_w) {
+        ptr_put(vp, X87_FIP, load_sz(in + 8, 8));
+        ptr_put(vp, X87_FDP, load_sz(in + 16, 8));
+        sel_put(vp, X87_FCS, 0);
+        sel_put(vp, X87_FDS, 0);
+    }
 }
 
 /* ---- register-form escapes ---- */
@@ -368,6 +510,17 @@ static int d9_reg(struct vcpu *vp, unsigned modrm)
         fsw_set(vp, (uint16_t)(fsw(vp) & ~FSW_C1));
         return 0;
     }
+    /* FPTAN, FSINCOS and FXTRACT leave two results: an empty ST0 (underflow) or a full
+     * stack (overflow) is a stack fault before anything is computed, whose masked response
+     * is the default NaN in both (as the host shows). */
+    if ((modrm == 0xf2 || modrm == 0xfb || modrm == 0xf4) && (empty(vp, 0) || !empty(vp, 7))) {
+        if (stack_fault(vp, !empty(vp, 0))) {
+            st_put(vp, 0, default_nan);
+            rotate(vp, true);
+            st_put(vp, 0, default_nan);
+        }
+        return 0;
+    }
     /* Unary and binary specials on ST0 (and ST1). */
     bool two = modrm == 0xf1 || modrm == 0xf3 || modrm == 0xf5 || modrm == 0xf8 ||
                modrm == 0xf9 || modrm == 0xfd;
@@ -426,8 +579,11 @@ static int d9_reg(struct vcpu *vp, unsigned modrm)
         st_pop(vp);
     } else {
         st_put(vp, 0, r1);
+        /* FPTAN pushes 1.0, or for a NaN result (NaN or invalid operand) the NaN again,
+         * as the host does. */
+        bool nan = (r1.sign_exp & 0x7fff) == 0x7fff && (r1.mant << 1) != 0;
         if (modrm == 0xf2)
-            st_push(vp, f80_load_const(SF_CONST_ONE, &st));
+            st_push(vp, nan ? r1 : f80_load_const(SF_CONST_ONE, &st));
         else if (modrm == 0xfb)
             st_push(vp, c2);
     }
@@ -459,7 +615,7 @@ static int escape(struct vcpu *vp, const struct insn *i)
             case 3: fst_mem(vp, i, 4, 0, true); return 0;
             case 4: fldenv(vp, i, la); return 0;
             case 5: {
-                store_sz(vp->fxsave, 2, mem_rd(vp, i, la, 2));
+                fcw_load(vp, (uint16_t)mem_rd(vp, i, la, 2));
                 uint16_t w = fsw(vp);
                 bool es = w & ~fcw(vp) & SF_ALL_EXC;
                 fsw_set(vp, (uint16_t)(es ? w | FSW_ES | FSW_B : w & ~(FSW_ES | FSW_B)));
@@ -485,26 +641,28 @@ static int escape(struct vcpu *vp, const struct insn *i)
             case 1: fst_mem(vp, i, 8, 2, true); return 0;
             case 2: fst_mem(vp, i, 8, 0, false); return 0;
             case 3: fst_mem(vp, i, 8, 0, true); return 0;
-            case 4: /* FRSTOR */
-                fldenv(vp, i, la);
+            case 4: { /* FRSTOR: environment, then ST0-ST7 in stack order */
+                unsigned es = env_size(i);
+                uint8_t b[28 + 80];
+                mem_read_buf(vp, i, la, b, es + 80);
+                env_load(vp, i->opsz == 2, b);
                 for (unsigned k = 0; k < 8; k++) {
-                    uint64_t m = mem_rd(vp, i, la + 28 + 10 * k, 8);
-                    uint16_t se = (uint16_t)mem_rd(vp, i, la + 36 + 10 * k, 2);
                     uint8_t *p = vp->fxsave + 32 + 16 * k;
-                    store_sz(p, 8, m);
-                    store_sz(p + 8, 2, se);
+                    memcpy(p, b + es + 10 * k, 10);
+                    memset(p + 10, 0, 6);
                 }
                 return 0;
-            case 6: /* FNSAVE */
-                mem_probe_write(vp, i, la, 108);
-                fnstenv(vp, i, la);
-                for (unsigned k = 0; k < 8; k++) {
-                    f80 v = st_get(vp, k);
-                    mem_wr(vp, i, la + 28 + 10 * k, 8, v.mant);
-                    mem_wr(vp, i, la + 36 + 10 * k, 2, v.sign_exp);
-                }
+            }
+            case 6: { /* FNSAVE: 94 or 108 bytes, then FNINIT */
+                unsigned es = env_size(i);
+                uint8_t b[28 + 80];
+                env_image(vp, i->opsz == 2, b);
+                for (unsigned k = 0; k < 8; k++)
+                    memcpy(b + es + 10 * k, vp->fxsave + 32 + 16 * k, 10);
+                mem_write_buf(vp, i, la, b, es + 80);
                 fninit(vp);
                 return 0;
+            }
             case 7: mem_wr(vp, i, la, 2, fsw(vp)); return 0;
             default: return EXC_UD;
             }
@@ -658,6 +816,17 @@ static bool no_wait(unsigned opc, unsigned modrm)
     return mem && opc == 0xdd && (reg == 6 || reg == 7);
 }
 
+/* SDM Vol 1 8.1.8: the control instructions leave FIP/FDP/FOP alone: the no-wait forms
+ * above, FLDCW, FLDENV and FRSTOR (FNINIT clears them itself; FWAIT runs in simd.c). */
+static bool is_control(unsigned opc, unsigned modrm)
+{
+    unsigned reg = (modrm >> 3) & 7;
+    bool mem = (modrm >> 6) != 3;
+    if (no_wait(opc, modrm))
+        return true;
+    return mem && ((opc == 0xd9 && (reg == 4 || reg == 5)) || (opc == 0xdd && reg == 4));
+}
+
 int x87_exec(struct vcpu *vp, const struct insn *i)
 {
     if (i->opc < 0xd8 || i->opc > 0xdf || (i->flags & IF_VEX))
@@ -675,5 +844,10 @@ int x87_exec(struct vcpu *vp, const struct insn *i)
         if (!loads_sw)
             fsw_set(vp, (uint16_t)(fsw(vp) & ~FSW_C1));
     }
-    return escape(vp, i);
+    int v = escape(vp, i);
+    /* Recorded once the instruction has run (a fault leaves the old pointers), by the x87
+     * handlers only, so nothing else pays for it. */
+    if (v == 0 && !is_control(i->opc, i->modrm))
+        record_ptrs(vp, i);
+    return v;
 }

@@ -8,6 +8,7 @@
 
 #include "cpu/ops_inline.h"
 #include "cpu/simd_ext.h"
+#include "cpu/x87.h"
 
 #define XS_SUPPORTED 3ull      /* x87 | SSE: CPUID.(EAX=0DH,ECX=0):EAX */
 #define XS_HDR 512u            /* XSAVE header: XSTATE_BV, XCOMP_BV, reserved */
@@ -21,6 +22,9 @@
 static bool x87_in_use(const struct vcpu *vp)
 {
     static const uint8_t init[24] = {0x7f, 0x03};
+    /* The upper halves of FIP/FDP (X87_FIP_HI) are left out: an x87 instruction records a
+     * non-null FCS with them, so only an FXRSTOR64/XRSTOR64 image with FCS = FIP[31:0] = 0
+     * could make them the sole non-initial bytes. */
     if (memcmp(vp->fxsave, init, sizeof(init)) != 0)
         return true;
     for (unsigned k = 32; k < 160; k++)
@@ -46,9 +50,21 @@ static uint64_t xinuse(const struct vcpu *vp)
     return (x87_in_use(vp) ? 1u : 0u) | (sse_in_use(vp) ? 2u : 0u);
 }
 
+/* XSAVE64, XRSTOR64, ...: the 64-bit FIP/FDP layout of the legacy region. */
+static bool rex_w(const struct insn *i)
+{
+    switch (i->mnem) {
+    case ZYDIS_MNEMONIC_XSAVE64: case ZYDIS_MNEMONIC_XSAVEOPT64: case ZYDIS_MNEMONIC_XSAVEC64:
+    case ZYDIS_MNEMONIC_XSAVES64: case ZYDIS_MNEMONIC_XRSTOR64: case ZYDIS_MNEMONIC_XRSTORS64:
+        return true;
+    default: return false;
+    }
+}
+
 static void init_x87(struct vcpu *vp)
 {
     memset(vp->fxsave, 0, 24);
+    memset(vp->fxsave + X87_FIP_HI, 0, 8);
     memset(vp->fxsave + 32, 0, 128);
     store_sz(vp->fxsave, 2, 0x037f);
 }
@@ -64,7 +80,9 @@ static void xsave(struct vcpu *vp, const struct insn *i, gva_t la, uint64_t rfbm
     uint64_t save = k == XK_SAVE ? rfbm : rfbm & inuse;
     bool compact = k == XK_SAVEC || k == XK_SAVES;
     if (save & 1) {
-        mem_write_buf(vp, i, la, vp->fxsave, 24);
+        uint8_t x[24];
+        x87_legacy_save(vp, x, rex_w(i));
+        mem_write_buf(vp, i, la, x, 24);
         mem_write_buf(vp, i, la + 32, vp->fxsave + 32, 128);
     }
     /* MXCSR goes with SSE: for XSAVE/XSAVEOPT whenever RFBM[1] (SDM 13.7), for XSAVEC
@@ -119,7 +137,7 @@ static void xrstor(struct vcpu *vp, const struct insn *i, gva_t la, uint64_t rfb
         cpu_fault_gp(vp, i, 0);
     if (rfbm & 1) {
         if (bv & 1) {
-            memcpy(vp->fxsave, img, 24);
+            x87_legacy_load(vp, img, rex_w(i));
             memcpy(vp->fxsave + 32, img + 32, 128);
         } else {
             init_x87(vp);
@@ -186,10 +204,22 @@ int op_XGETBV(struct vcpu *vp, const struct insn *i)
 {
     if (!(vp->cr4 & CR4_OSXSAVE))
         cpu_fault_ud(vp, i);
-    if ((uint32_t)vp->gpr[REG_RCX] != 0)
+    /* ECX=0: XCR0. ECX=1: XCR0 AND XINUSE, only while CPUID.(EAX=0DH,ECX=1):EAX[2] says
+     * so (SDM Vol 2 XGETBV); the bit is read from the CPU's table so both stay in step.
+     * Anything else #GP(0). */
+    uint32_t ecx = (uint32_t)vp->gpr[REG_RCX];
+    uint64_t v = vp->xcr0;
+    if (ecx == 1) {
+        uint32_t leaf[4];
+        cpu_cpuid_default(vp, 0xd, 1, leaf);
+        if (!(leaf[0] & 4))
+            cpu_fault_gp(vp, i, 0);
+        v &= xinuse(vp);
+    } else if (ecx != 0) {
         cpu_fault_gp(vp, i, 0);
-    vp->gpr[REG_RAX] = (uint32_t)vp->xcr0;
-    vp->gpr[REG_RDX] = vp->xcr0 >> 32;
+    }
+    vp->gpr[REG_RAX] = (uint32_t)v;
+    vp->gpr[REG_RDX] = v >> 32;
     return H_NEXT;
 }
 

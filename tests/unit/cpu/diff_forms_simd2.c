@@ -3,10 +3,13 @@
  * forms are byte sequences: load MM0/MM1 from [rbx] (A) and [rbx+0x10] (B), operate, store the
  * results at [rbx+0x20]/[rbx+0x28], EMMS (the host's C code expects an empty x87 stack). */
 #include <criterion/criterion.h>
+#if defined(__x86_64__)
 #include <cpuid.h>
+#endif
 #include <stdio.h>
 
 #include "diff_harness.h"
+#include "vectors/fpu_vectors.h"
 
 #define SEQ(nm, ln, gn, ...)                                                                \
     {.name = nm, .sizes = S32, .enc = E_SEQ, .gen = (gn), .lanes = (ln), .xmm = XR | XM,     \
@@ -222,9 +225,13 @@ static const struct diff_form aes_forms[] = {
 
 Test(cpu_diff, aes_pclmul, .timeout = 300)
 {
-    unsigned a, b, c, d;
-    if (!native_exec_supported() || !__get_cpuid(1, &a, &b, &c, &d) || !(c >> 25 & 1) ||
-        !(c >> 1 & 1)) {
+    unsigned c = 0;
+#if defined(__x86_64__)
+    unsigned a, b, d;
+    if (native_exec_supported())
+        __get_cpuid(1, &a, &b, &c, &d);
+#endif
+    if (!native_exec_supported() || !(c >> 25 & 1) || !(c >> 1 & 1)) {
         printf("[diff] aes_pclmul skipped: no x86-64 host with AES and PCLMULQDQ\n");
         cr_skip_test("the host lacks AES-NI or PCLMULQDQ");
     }
@@ -250,3 +257,10 @@ static const struct diff_form simd2_compat_forms[] = {
 };
 
 DIFF_FAMILY_TEST(simd2_compat, simd2_compat_forms)
+
+/* The same forms for the committed vector tables (test_fpu_vectors_gen.c). */
+FV_EXPORT(mmx, mmx_forms, FV_SEQ)
+FV_EXPORT(mmx_cvt, mmx_cvt_forms, FV_SEQ)
+FV_EXPORT(sse42, sse42_forms, FV_SEQ)
+FV_EXPORT(sse41_rest, sse41_rest_forms, FV_INSN)
+FV_EXPORT(aes_pclmul, aes_forms, FV_SEQ)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "diff_harness.h"
+#include "vectors/fpu_vectors.h"
 
 /* Packed op xmm, xmm/m128 with a mandatory prefix (0 = none) in map 0F (1), 0F38 (2),
  * 0F3A (3); the memory form must be 16-byte aligned. */
@@ -160,3 +161,8 @@ static const struct diff_form sse_fp_forms[] = {
 DIFF_FAMILY_TEST(sse_int, sse_int_forms)
 DIFF_FAMILY_TEST(sse_new, sse_new_forms)
 DIFF_FAMILY_TEST(sse_fp, sse_fp_forms)
+
+/* The same forms for the committed vector tables (test_fpu_vectors_gen.c). */
+FV_EXPORT(sse_int, sse_int_forms, FV_INSN)
+FV_EXPORT(sse_new, sse_new_forms, FV_INSN)
+FV_EXPORT(sse_fp, sse_fp_forms, FV_INSN)
