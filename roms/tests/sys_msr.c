@@ -25,12 +25,23 @@ static const struct row rows[] = {
     {"bios_sign_id", 0x8b, RW, true, 1ull << 32, ALL, 0},
     {"platform_info", 0xce, RO, true, 10ull << 8 | 10ull << 40, 0, 0},
     {"mtrrcap", 0xfe, RO, true, 0x508, 0, 0},
-    {"arch_capabilities", 0x10a, RO, true, 0x169, 0, 0},
+    {"tsc_adjust", 0x3b, RW, true, 0, ALL, 0},
+    {"spec_ctrl", 0x48, RW, true, 0, 7, 7},
+    {"pred_cmd", 0x49, WO, false, 0, 1, 0},
+    {"arch_capabilities", 0x10a, RO, true, 0x16b, 0, 0},
     {"sysenter_cs", 0x174, RW, true, 0, ALL, ALL},
     {"sysenter_esp", 0x175, RW, true, 0, ALL, 0xffff800000001000ull},
     {"sysenter_eip", 0x176, RW, true, 0, ALL, 0x00007ffffffff000ull},
-    {"mcg_cap", 0x179, RO, true, 0, 0, 0},
-    {"mcg_status", 0x17a, RW, true, 0, 0, 0},
+    {"mcg_cap", 0x179, RO, true, 2, 0, 0},
+    {"mcg_status", 0x17a, RW, true, 0, 7, 0},
+    {"mc0_ctl", 0x400, RW, true, 0, ALL, ALL},
+    {"mc0_status", 0x401, RW, true, 0, ALL, 0},
+    {"mc0_addr", 0x402, RW, true, 0, ALL, 0x1000},
+    {"mc0_misc", 0x403, RW, true, 0, ALL, 0x86},
+    {"mc1_ctl", 0x404, RW, true, 0, ALL, ALL},
+    {"mc1_status", 0x405, RW, true, 0, ALL, 0},
+    {"mc1_addr", 0x406, RW, true, 0, ALL, ALL},
+    {"mc1_misc", 0x407, RW, true, 0, ALL, 0},
     {"misc_enable", 0x1a0, RW, true, 0x1801, 0x1809, 0x1809},
     {"debugctl", 0x1d9, RW, true, 0, 0, 0},
     {"mtrr_physbase0", 0x200, RW, true, 0, PHYS | 0xff, PHYS | 6},
@@ -130,13 +141,17 @@ static const struct rule rules[] = {
     {"msr.mtrr_physmask.above_maxphyaddr_gp", 0x205, 1ull << 45 | 0x800, false},
     {"msr.misc_enable.clear_pebs_unavailable_gp", 0x1a0, 0x0801, false},
     {"msr.misc_enable.monitor_fsm_gp", 0x1a0, 0x41801, false},
-    {"msr.mcg_status.mcip_gp", 0x17a, 4, false},
+    {"msr.mcg_status.bit3_gp", 0x17a, 8, false},
+    {"msr.mc0_ctl.partial_gp", 0x400, 0xffff, false},
+    {"msr.mc1_status.nonzero_gp", 0x405, 1ull << 63, false},
+    {"msr.spec_ctrl.bit3_gp", 0x48, 8, false},
+    {"msr.pred_cmd.bit1_gp", 0x49, 2, false},
     {"msr.debugctl.lbr_gp", 0x1d9, 1, false},
     {"msr.xss.nonzero_gp", 0xda0, 1, false},
     {"msr.apic_base.reserved_bit9_gp", 0x1b, 0xfee00b00, false},
 };
 
-static const uint32_t unknown[] = {0x0, 0x3b, 0x48, 0x49, 0x140, 0x400, 0x17b, 0x900, 0xc0000085,
+static const uint32_t unknown[] = {0x0, 0x4a, 0x140, 0x408, 0x17b, 0x900, 0xc0000085,
                                    0xc0011029, 0x3fffffff, 0x50000000, 0xffffffff};
 
 int main(uint32_t mb_info)
@@ -181,12 +196,21 @@ int main(uint32_t mb_info)
     CHECK_EQ("msr.gs_base.addresses_gs", got, 0x5151);
     wrmsr(0xc0000101, gs);
 
-    /* TSC: a write sets it; it keeps counting from there. */
+    /* TSC: a write sets it; it keeps counting from there; TSC_ADJUST moved by the same delta,
+     * and a TSC_ADJUST write moves the TSC back. */
+    uint64_t a0 = rdmsr(0x3b);
     uint64_t t0 = rdtsc() + 1000000000ull;
     CHECK("msr.tsc.write", wrmsr_safe(0x10, t0));
     uint64_t t1 = rdmsr(0x10), t2 = rdtsc();
     check("msr.tsc.counts_from_written", t1 >= t0 && t1 - t0 < 100000 && t2 >= t1,
           "t0 %llu t1 %llu t2 %llu", (unsigned long long)t0, (unsigned long long)t1, (unsigned long long)t2);
+    uint64_t a1 = rdmsr(0x3b);
+    check("msr.tsc_adjust.follows_tsc_write", a1 - a0 >= 1000000000ull - 100000 && a1 - a0 <= 1000000000ull,
+          "delta %lld", (long long)(a1 - a0));
+    wrmsr(0x3b, a0);
+    uint64_t t3 = rdtsc();
+    check("msr.tsc_adjust.write_moves_tsc", t3 < t2 && t2 - t3 > 1000000000ull - 100000,
+          "t2 %llu t3 %llu", (unsigned long long)t2, (unsigned long long)t3);
 
     /* TSC_AUX is what RDTSCP returns in ECX. */
     wrmsr(0xc0000103, 0x1234);
@@ -204,8 +228,8 @@ int main(uint32_t mb_info)
     /* CPUID advertises what the table implements. */
     struct cpuid_regs c7 = cpuid(7, 0), c1 = cpuid(1, 0);
     CHECK("cpuid.arch_capabilities", c7.edx & (1u << 29));
-    CHECK("cpuid.no_spec_ctrl", !(c7.edx & (1u << 26 | 1u << 27 | 1u << 31)));
-    CHECK("cpuid.no_tsc_adjust", !(c7.ebx & (1u << 1)));
+    CHECK("cpuid.spec_ctrl_ibrs_stibp_ssbd", (c7.edx & (1u << 26 | 1u << 27 | 1u << 31)) == (1u << 26 | 1u << 27 | 1u << 31));
+    CHECK("cpuid.tsc_adjust", c7.ebx & (1u << 1));
     CHECK("cpuid.mce_mca_mtrr_pat", (c1.edx & (1u << 7 | 1u << 14 | 1u << 12 | 1u << 16)) ==
                                         (1u << 7 | 1u << 14 | 1u << 12 | 1u << 16));
 

@@ -17,19 +17,19 @@ static const struct cpuid_leaf cpuid_table[] = {
     /* Family 6 model 0x8C stepping 1; CLFLUSH line 64 bytes; one logical processor.
      * ECX: SSE3, PCLMULQDQ, SSSE3, CX16, PCID, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, XSAVE,
      * RDRAND. EDX: FPU, DE, PSE, TSC, MSR, PAE, MCE, CX8, SEP, MTRR, PGE, MCA (IA32_MCG_CAP,
-     * no banks: msr.h), CMOV, PAT, CLFSH, MMX, FXSR, SSE, SSE2. No MONITOR: MWAIT could not
+     * MSR_MC_BANKS banks), CMOV, PAT, CLFSH, MMX, FXSR, SSE, SSE2. No MONITOR: MWAIT could not
      * wake on a write to the monitored line by another VP. */
     {0x1, 0, false, {0x000806c1, 0x00010800,
                      B(0) | B(1) | B(9) | B(13) | B(17) | B(19) | B(20) | B(22) | B(23) | B(25) | B(26) |
                          B(30),
                      B(0) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) | B(9) | B(11) | B(12) |
                          B(13) | B(14) | B(15) | B(16) | B(19) | B(23) | B(24) | B(25) | B(26)}},
-    /* FSGSBASE, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP; UMIP, LA57, RDPID;
-     * IA32_ARCH_CAPABILITIES (EDX 29). No IBRS/IBPB, STIBP or SSBD (EDX 26, 27, 31): there
-     * is no IA32_SPEC_CTRL or IA32_PRED_CMD. */
+    /* FSGSBASE, IA32_TSC_ADJUST, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP; UMIP,
+     * LA57, RDPID; EDX: IBRS/IBPB, STIBP (IA32_SPEC_CTRL, IA32_PRED_CMD), ARCH_CAPABILITIES,
+     * SSBD. */
     {0x7, 0, true,
-     {0, B(0) | B(3) | B(7) | B(8) | B(9) | B(10) | B(18) | B(19) | B(20), B(2) | B(16) | B(22),
-      B(29)}},
+     {0, B(0) | B(1) | B(3) | B(7) | B(8) | B(9) | B(10) | B(18) | B(19) | B(20), B(2) | B(16) | B(22),
+      B(26) | B(27) | B(29) | B(31)}},
     /* XSAVE components x87 and SSE only: 512-byte legacy region + 64-byte header (xsave.c);
      * subleaf 1: XSAVEOPT, XSAVEC and XSAVES/IA32_XSS (no XGETBV ECX=1); EBX the compacted
      * size for XCR0 | IA32_XSS, ECX:EDX the IA32_XSS bits (none: no supervisor component). */

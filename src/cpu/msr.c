@@ -23,6 +23,8 @@ struct msr_def {
 #define NO_STORAGE ((size_t)-1)
 
 static int msr_tsc(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_tsc_adjust(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
+static int msr_mc_bank(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
 static int msr_canonical(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
 static int msr_misc_enable(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
 static int msr_mtrr_var(struct vcpu *, const struct msr_def *, unsigned, uint64_t *, bool);
@@ -112,11 +114,31 @@ int msr_write(struct vcpu *vp, uint32_t index, uint64_t value)
 static int msr_tsc(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
 {
     (void)d, (void)slot;
-    if (write)
+    if (write) {
+        vp->tsc_adjust += *v - cpu_get_tsc(vp);
         vp->tsc_offset = (int64_t)(*v - vp->icount);
-    else
+    } else {
         *v = cpu_get_tsc(vp);
+    }
     return MSR_OK;
+}
+
+static int msr_tsc_adjust(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
+{
+    if (write)
+        vp->tsc_offset += (int64_t)(*v - vp->tsc_adjust);
+    return load_store(vp, d, slot, v, write);
+}
+
+/* MCi_CTL takes all 0s or all 1s (SDM Vol 3 15.3.2.1, as P6); MCi_STATUS only 0 (15.3.2.2:
+ * writing 1s is #GP); ADDR and MISC hold what software writes. */
+static int msr_mc_bank(struct vcpu *vp, const struct msr_def *d, unsigned slot, uint64_t *v, bool write)
+{
+    if (write && slot % 4 == 0 && *v != 0 && *v != ~0ull)
+        return MSR_GP;
+    if (write && slot % 4 == 1 && *v != 0)
+        return MSR_GP;
+    return load_store(vp, d, slot, v, write);
 }
 
 static bool canonical(const struct vcpu *vp, uint64_t v)

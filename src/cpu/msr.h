@@ -23,12 +23,16 @@ const char *msr_name(uint32_t index);
 /* VCNT = 8 variable ranges, FIX (fixed ranges), WC; no SMRR (SDM Vol 3 11.11.2.1). */
 #define MSR_MTRRCAP_VALUE 0x508ull
 /* A processor not affected by Meltdown, L1TF (no L1D flush needed on VM entry), MDS, iTLB
- * multihit or TAA: RDCL_NO | SKIP_L1DFL_VMENTRY | MDS_NO | PSCHANGE_MC_NO | TAA_NO. No IBRS_ALL:
- * IA32_SPEC_CTRL is not implemented (CPUID.7.0:EDX[26] clear). */
-#define MSR_ARCH_CAPABILITIES_VALUE (1ull << 0 | 1ull << 3 | 1ull << 5 | 1ull << 6 | 1ull << 8)
-/* Machine-check architecture with no error-reporting banks, no MCG_CTL (CTL_P clear), no
- * extended state, CMCI, SER or LMCE: no hardware error is ever reported. */
-#define MSR_MCG_CAP_VALUE 0ull
+ * multihit or TAA, with enhanced IBRS: RDCL_NO | IBRS_ALL | SKIP_L1DFL_VMENTRY | MDS_NO |
+ * PSCHANGE_MC_NO | TAA_NO. */
+#define MSR_ARCH_CAPABILITIES_VALUE (1ull << 0 | 1ull << 1 | 1ull << 3 | 1ull << 5 | 1ull << 6 | 1ull << 8)
+/* Machine-check architecture: MSR_MC_BANKS error-reporting banks, no MCG_CTL (CTL_P clear), no
+ * extended state, CMCI, SER or LMCE. No hardware error is ever reported. */
+#define MSR_MC_BANKS 2
+#define MSR_MCG_CAP_VALUE ((uint64_t)MSR_MC_BANKS)
+/* IA32_SPEC_CTRL: IBRS, STIBP, SSBD (CPUID.7.0:EDX[26, 27, 31]); IA32_PRED_CMD: IBPB. */
+#define SPEC_CTRL_WRITABLE 0x7ull
+#define PRED_CMD_IBPB 1ull
 
 /* IA32_MISC_ENABLE: fast strings and automatic thermal control are writable; BTS and PEBS
  * unavailable (11, 12) read as 1 and must be written back unchanged; every other bit

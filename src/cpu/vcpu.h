@@ -137,6 +137,10 @@ struct vcpu {
     uint64_t mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
     int64_t tsc_offset;
     uint64_t apic_base;
+    /* IA32_TSC_ADJUST, IA32_SPEC_CTRL, IA32_MCG_STATUS and the machine-check banks: MCi_CTL,
+     * STATUS, ADDR, MISC of each of MSR_MC_BANKS banks (msr.c). */
+    uint64_t tsc_adjust, spec_ctrl, mcg_status;
+    uint64_t mc_bank[2 * 4];
 
     /* FPU/SSE state in the FXSAVE image layout (SDM Vol 1 10.5.1): x87 at 0, MXCSR at 24,
      * ST/MM at 32, XMM0-15 at 160. The upper halves of YMM0-15 follow. */

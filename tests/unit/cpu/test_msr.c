@@ -94,9 +94,9 @@ Test(cpu_msr, reserved_bits_and_read_only_rows_gp)
 Test(cpu_msr, unknown_indexes_gp)
 {
     static const uint32_t unknown[] = {
-        0x0,        0x3b /* TSC_ADJUST */, 0x48 /* SPEC_CTRL */, 0x49 /* PRED_CMD */,
-        0x140 /* MISC_FEATURE_ENABLES */, 0x34, 0x64e, 0x400 /* MC0_CTL */, 0x17b /* MCG_CTL */,
-        0x900,      0x3fffffff, 0x50000000, 0xc0000085, 0xc0000104, 0xc0011029, 0xffffffff,
+        0x0,   0x4a, 0x140 /* MISC_FEATURE_ENABLES */, 0x34, 0x64e, 0x17b /* MCG_CTL: no CTL_P */,
+        0x408 /* MC2_CTL: two banks */, 0x900, 0x3fffffff, 0x50000000, 0xc0000085, 0xc0000104,
+        0xc0011029, 0xffffffff,
     };
     struct th t;
     boot64(&t);
@@ -169,8 +169,18 @@ static const struct wcase wcases[] = {
     {"misc_enable_clear_bts_unavailable_gp", true, 0x1a0, 0x1001, MSR_GP, 0},
     {"misc_enable_monitor_gp", true, 0x1a0, 0x41801, MSR_GP, 0},
     {"misc_enable_xd_disable_gp", true, 0x1a0, 0x1801 | 1ull << 34, MSR_GP, 0},
-    {"mcg_status_zero", true, 0x17a, 0, MSR_OK, 0},
-    {"mcg_status_mcip_gp", true, 0x17a, 4, MSR_GP, 0},
+    {"mcg_status_ripv_eipv_mcip", true, 0x17a, 7, MSR_OK, 7},
+    {"mcg_status_bit3_gp", true, 0x17a, 8, MSR_GP, 0},
+    {"mc0_ctl_all_ones", true, 0x400, ~0ull, MSR_OK, ~0ull},
+    {"mc1_ctl_partial_gp", true, 0x404, 0xff, MSR_GP, 0},
+    {"mc0_status_zero", true, 0x401, 0, MSR_OK, 0},
+    {"mc1_status_nonzero_gp", true, 0x405, 1ull << 63, MSR_GP, 0},
+    {"mc0_addr_any", true, 0x402, 0x123456789abcull, MSR_OK, 0x123456789abcull},
+    {"mc1_misc_any", true, 0x407, 0x86, MSR_OK, 0x86},
+    {"spec_ctrl_ibrs_stibp_ssbd", true, 0x48, 7, MSR_OK, 7},
+    {"spec_ctrl_bit3_gp", true, 0x48, 8, MSR_GP, 0},
+    {"pred_cmd_ibpb", true, 0x49, 1, MSR_OK, 0},
+    {"pred_cmd_bit1_gp", true, 0x49, 2, MSR_GP, 0},
     {"debugctl_zero", true, 0x1d9, 0, MSR_OK, 0},
     {"debugctl_btf_gp", true, 0x1d9, 2, MSR_GP, 0},
     {"xss_nonzero_gp", true, 0xda0, 1, MSR_GP, 0},
@@ -244,6 +254,25 @@ Test(cpu_msr, tsc_write_then_count)
     th_fini(&t);
 }
 
+/* TSC and TSC_ADJUST move together (SDM Vol 3 17.17.3). */
+Test(cpu_msr, tsc_adjust_tracks_tsc_writes)
+{
+    struct th t;
+    boot64(&t);
+    uint64_t tsc, adj;
+    msr_read(t.vp, 0x10, &tsc);
+    cr_assert_eq(msr_write(t.vp, 0x10, tsc + 5000), MSR_OK);
+    cr_assert_eq(msr_read(t.vp, 0x3b, &adj), MSR_OK);
+    cr_expect_eq(adj, 5000, "TSC write moved TSC_ADJUST by %lld", (long long)adj);
+    cr_assert_eq(msr_write(t.vp, 0x3b, 5000 - 2000), MSR_OK);
+    msr_read(t.vp, 0x10, &tsc);
+    cr_expect_eq(tsc, 5000 - 2000 + cpu_icount(t.vp), "TSC_ADJUST write moved the TSC");
+    cr_assert_eq(msr_write(t.vp, 0x3b, (uint64_t)-100), MSR_OK);
+    msr_read(t.vp, 0x10, &tsc);
+    cr_expect_eq(tsc, cpu_icount(t.vp) - 100);
+    th_fini(&t);
+}
+
 /* Through the instructions: a table #GP is delivered as #GP(0) without an exit; FWD rows
  * leave as exits. */
 struct icase {
@@ -255,10 +284,10 @@ struct icase {
 };
 
 static const struct icase icases[] = {
-    {"rdmsr_unknown_gp_no_exit", false, 0x48, 13, 0},
-    {"wrmsr_unknown_gp_no_exit", true, 0x49, 13, 0},
+    {"rdmsr_unknown_gp_no_exit", false, 0x4a, 13, 0},
+    {"wrmsr_unknown_gp_no_exit", true, 0x17b, 13, 0},
     {"wrmsr_reserved_bit_gp", true, 0xc0000084, 13, 0},
-    {"rdmsr_write_only_gp", false, 0x79, 13, 0},
+    {"rdmsr_write_only_gp", false, 0x49, 13, 0},
     {"rdmsr_star_in_cpu", false, 0xc0000081, -1, 0},
     {"rdmsr_apic_base_exits", false, 0x1b, -1, 1},
     {"wrmsr_tsc_deadline_exits", true, 0x6e0, -1, 1},
@@ -297,8 +326,9 @@ Test(cpu_msr, cpuid_consistent_with_table)
     uint32_t r[4];
     cpu_cpuid_default(t.vp, 7, 0, r);
     cr_expect(r[3] & (1u << 29), "ARCH_CAPABILITIES advertised");
-    cr_expect_eq(r[3] & (1u << 26 | 1u << 27 | 1u << 31), 0, "no SPEC_CTRL features");
-    cr_expect_eq(r[1] & (1u << 1), 0, "no IA32_TSC_ADJUST");
+    cr_expect_eq(r[3] & (1u << 26 | 1u << 27 | 1u << 31), 1u << 26 | 1u << 27 | 1u << 31,
+                 "IBRS/IBPB, STIBP, SSBD (IA32_SPEC_CTRL, IA32_PRED_CMD)");
+    cr_expect(r[1] & (1u << 1), "IA32_TSC_ADJUST");
     cr_expect(r[2] & (1u << 2), "UMIP");
     cpu_cpuid_default(t.vp, 1, 0, r);
     cr_expect(r[3] & (1u << 7) && r[3] & (1u << 14), "MCE and MCA (IA32_MCG_CAP)");
