@@ -32,11 +32,23 @@ static void do_sipi(struct vcpu *vp)
     vp->halted = false;
 }
 
+/* Shutdown after a triple fault: reported once through the exit interface (VT-x exit reason
+ * 2), so that the hypervisor sees it as it would see any other exit. */
+static int shutdown_stop(struct vcpu *vp)
+{
+    if (!vp->shutdown_reported && vp->env.exit) {
+        vp->shutdown_reported = true;
+        struct vmexit ex = {.reason = EXIT_REASON_TRIPLE_FAULT, .rip = vp->rip};
+        vp->env.exit(vp->env.opaque, vp, &ex);
+    }
+    return CPU_STOP_SHUTDOWN;
+}
+
 /* -1 to go on running, else the stop reason. */
 static int boundary(struct vcpu *vp, uint64_t end)
 {
     if (vp->shutdown)
-        return CPU_STOP_SHUTDOWN;
+        return shutdown_stop(vp);
     uint32_t ev = vp->events;
     if (ev & CPU_EV_KICK) {
         vp->events &= ~(uint32_t)CPU_EV_KICK;
@@ -63,7 +75,7 @@ static int boundary(struct vcpu *vp, uint64_t end)
         vp->halted = false;
         intr_deliver(vp, v, EVK_EXC, vp->pending_has_err, vp->pending_err, 0);
         if (vp->shutdown)
-            return CPU_STOP_SHUTDOWN;
+            return shutdown_stop(vp);
     }
     if (!vp->int_shadow) {
         if ((vp->events & CPU_EV_NMI) && !vp->nmi_blocked) {
@@ -79,7 +91,7 @@ static int boundary(struct vcpu *vp, uint64_t end)
             }
         }
         if (vp->shutdown)
-            return CPU_STOP_SHUTDOWN;
+            return shutdown_stop(vp);
     }
     if (vp->halted)
         return CPU_STOP_HALT;

@@ -116,7 +116,7 @@ static void reset_core(struct vcpu *vp)
     vp->int_shadow = false;
     vp->nmi_blocked = false;
     vp->stop_exit = false;
-    vp->shutdown = false;
+    vp->shutdown = vp->shutdown_reported = false;
     vp->pending_exc = 0xff;
     vcpu_update_mode(vp);
     tlb_flush_all(&vp->tlb);
@@ -135,6 +135,9 @@ void cpu_reset(struct vcpu *vp)
     vp->mtrr_def_type = 0;
     memset(vp->mtrr_fixed, 0, sizeof(vp->mtrr_fixed));
     memset(vp->mtrr_var, 0, sizeof(vp->mtrr_var));
+    /* IA32_TSC_ADJUST keeps its value across INIT (it is 0 from cpu_create). */
+    vp->spec_ctrl = vp->mcg_status = 0;
+    memset(vp->mc_bank, 0, sizeof(vp->mc_bank));
     vp->apic_base = 0xfee00000ull | (1u << 11) | (vp->apic_id == 0 ? 1u << 8 : 0);
     /* x87 after power-up: FCW 0040h, FSW 0, FTW 5555h (every register tagged zero, i.e. all
      * eight in use: the abridged FXSAVE tag byte is FFh) holding +0.0; MXCSR 1F80h; XMM 0. */

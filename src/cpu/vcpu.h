@@ -156,6 +156,7 @@ struct vcpu {
     bool nmi_blocked;       /* from NMI delivery until IRET */
     bool stop_exit;         /* an exit handler asked to stop */
     bool shutdown;
+    bool shutdown_reported; /* the TRIPLE_FAULT exit was made */
 
     uint64_t icount;        /* retired instructions */
     uint64_t ic0;           /* icount at the start of the running block */

@@ -78,12 +78,21 @@ static enum exit_action handle_cr(struct machine *m, struct vcpu *vp, struct vme
     return EXIT_CONTINUE;
 }
 
+/* VT-x exit reason 2: the VP hit a triple fault and is in shutdown; the machine stops with
+ * status 4, as a PC without a reset-on-shutdown chipset does. */
+static enum exit_action handle_triple_fault(struct machine *m, struct vcpu *vp, struct vmexit *ex)
+{
+    machine_request_stop(m, MSTOP_SHUTDOWN, 0);
+    return EXIT_STOP;
+}
+
 static enum exit_action handle_nothing(struct machine *m, struct vcpu *vp, struct vmexit *ex)
 {
     return EXIT_CONTINUE;
 }
 
 static const exit_handler handlers[] = {
+    [EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
     [EXIT_REASON_CPUID] = handle_cpuid,
     [EXIT_REASON_IO_INSTRUCTION] = handle_io,
     [EXIT_REASON_MSR_READ] = handle_msr_read,
