@@ -15,7 +15,7 @@ static void do_init(struct vcpu *vp)
 {
     uint64_t apic_base = vp->apic_base;
     uint64_t icount = vp->icount;
-    cpu_reset(vp);
+    cpu_reset_init(vp); /* INIT keeps x87/SSE state, MTRRs, PAT, ... (SDM Vol 3 Table 10-1) */
     vp->apic_base = apic_base;
     vp->icount = icount;
     /* Only application processors wait for a Startup IPI (SDM Vol 3 9.4). */

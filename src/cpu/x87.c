@@ -367,6 +367,8 @@ static void fnstenv(struct vcpu *vp, const struct insn *i, gva_t la)
     uint8_t b[28];
     env_image(vp, i->opsz == 2, b);
     mem_write_buf(vp, i, la, b, env_size(i));
+    /* SDM FSTENV/FNSTENV: after saving, all floating-point exceptions are masked. */
+    fcw_load(vp, fcw(vp) | 0x3fu);
 }
 
 /* FLDENV: the inverse of env_image. A real-mode image holds linear pointers: they load as

@@ -129,6 +129,7 @@ static int apply(struct cli *c, enum opt_id id, const char *arg, char *err, size
     uint64_t v;
     switch (id) {
     case OPT_kernel: c->kernel = arg; return 0;
+    case OPT_bios: c->bios = arg; return 0;
     case OPT_initrd: c->initrd = arg; return 0;
     case OPT_append: c->append = arg; return 0;
     case OPT_mem:
@@ -281,6 +282,11 @@ int cli_parse(struct cli *c, int argc, char **argv, char *err, size_t errlen)
     }
     if (image)
         c->kernel = image;
+    if (c->bios && c->kernel) {
+        snprintf(err, errlen, "--bios '%s' and kernel '%s' given: the firmware boots by itself",
+                 c->bios, c->kernel);
+        return -1;
+    }
     if ((c->initrd || c->append) && !c->kernel) {
         snprintf(err, errlen, "--initrd and --append need --kernel");
         return -1;

@@ -9,6 +9,7 @@ enum display_mode { DISPLAY_NONE, DISPLAY_SDL };
 struct cli {
     struct machine_config mc;
     const char *kernel;
+    const char *bios; /* --bios: firmware instead of a kernel */
     const char *initrd;
     const char *append;
     enum display_mode display;

@@ -7,6 +7,7 @@
 #include "frontend/cli.h"
 #include "frontend/console.h"
 #include "frontend/display.h"
+#include "frontend/firmware.h"
 #include "frontend/hostfile.h"
 #include "frontend/loader.h"
 #include "hv/machine.h"
@@ -45,6 +46,35 @@ static void print_stats(struct machine *m, double secs)
             tlb > 0 ? 100.0 * (double)total.tlb_hits / tlb : 0.0);
 }
 
+/* Puts the guest in place: firmware at the reset vector (--bios), or a kernel image loaded
+ * and VP 0 set to its entry state. Returns 0, or -1 after printing why. */
+static int boot(struct machine *m, const struct cli *cli, const struct host_file *image,
+                const struct host_file *initrd)
+{
+    char err[512];
+    if (cli->bios) {
+        /* VP 0 is at its power-on state already: the firmware runs from the reset vector. */
+        if (firmware_map(&m->mem, image->data, image->len, err, sizeof(err)))
+            return fail(-1, err);
+        return 0;
+    }
+    struct load_opts lo = {
+        .cmdline = cli->append ? cli->append : "",
+        .initrd = initrd->data,
+        .initrd_len = initrd->len,
+        .ram_size = cli->mc.ram_size,
+        .acpi_rsdp = machine_acpi_rsdp(m),
+    };
+    struct boot_entry entry;
+    if (load_image(&m->mem, image->data, image->len, &lo, &entry, err, sizeof(err))) {
+        char msg[700];
+        snprintf(msg, sizeof(msg), "%s: %s", cli->kernel ? cli->kernel : "default guest", err);
+        return fail(-1, msg);
+    }
+    boot_apply(m->vcpu[0], &entry);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli;
@@ -61,7 +91,12 @@ int main(int argc, char **argv)
     }
 
     struct host_file image = {0}, initrd = {0};
-    if (cli.kernel) {
+    /* image is the firmware with --bios, else the kernel; either way ours to free. */
+    bool own_image = cli.kernel || cli.bios;
+    if (cli.bios) {
+        if (firmware_read(cli.bios, &image, err, sizeof(err)))
+            return fail(HVEMU_EXIT_USAGE, err);
+    } else if (cli.kernel) {
         if (host_file_read(cli.kernel, cli.mc.ram_size, &image, err, sizeof(err)))
             return fail(HVEMU_EXIT_USAGE, err);
     } else {
@@ -75,7 +110,7 @@ int main(int argc, char **argv)
 
     struct console con;
     if (console_open(&con, &cli.mc, err, sizeof(err))) {
-        if (cli.kernel)
+        if (own_image)
             host_file_free(&image);
         host_file_free(&initrd);
         return fail(HVEMU_EXIT_USAGE, err);
@@ -84,7 +119,7 @@ int main(int argc, char **argv)
     screen.d = display_open(cli.display, err, sizeof(err));
     if (!screen.d && cli.display != DISPLAY_NONE) {
         console_close(&con);
-        if (cli.kernel)
+        if (own_image)
             host_file_free(&image);
         host_file_free(&initrd);
         return fail(HVEMU_EXIT_USAGE, err);
@@ -105,21 +140,10 @@ int main(int argc, char **argv)
     }
     screen.m = m;
     screen.vga = machine_vga(m);
-    struct load_opts lo = {
-        .cmdline = cli.append ? cli.append : "",
-        .initrd = initrd.data,
-        .initrd_len = initrd.len,
-        .ram_size = cli.mc.ram_size,
-        .acpi_rsdp = machine_acpi_rsdp(m),
-    };
-    struct boot_entry entry;
-    if (load_image(&m->mem, image.data, image.len, &lo, &entry, err, sizeof(err))) {
-        char msg[700];
-        snprintf(msg, sizeof(msg), "%s: %s", cli.kernel ? cli.kernel : "default guest", err);
-        status = fail(HVEMU_EXIT_USAGE, msg);
+    if (boot(m, &cli, &image, &initrd)) {
+        status = HVEMU_EXIT_USAGE;
         goto out;
     }
-    boot_apply(m->vcpu[0], &entry);
     struct timespec t0, t1;
     timespec_get(&t0, TIME_UTC); /* host time, for --stats only: never guest-visible */
     status = machine_run(m);
@@ -134,7 +158,7 @@ out_free:
     free(m);
     display_close(screen.d);
     console_close(&con);
-    if (cli.kernel)
+    if (own_image)
         host_file_free(&image);
     host_file_free(&initrd);
     return status;

@@ -238,6 +238,8 @@ DIFF_FAMILY_TEST(fpctl, fpctl_forms)
 
 static const struct diff_form x87ptr_forms[] = {
     PTR_SEQ("fadd m64; fnstenv", FLD64_A, 0xDC, 0x43, 0x10, ENV_OUT, CLR_ENV32)
+    /* FNSTENV masks every exception after storing: FNSTCW right after shows it. */
+    PTR_SEQ("unmasked; fnstenv; fnstcw", UNMASK, ENV_OUT, CLR_ENV32, 0xD9, 0x7B, 0x60)
     PTR_SEQ("ds: fmul m64; fnstenv", FLD64_A, 0x3E, 0xDC, 0x4B, 0x10, ENV_OUT, CLR_ENV32)
     PTR_SEQ("fld m80 disp32; fnstenv", 0xDB, 0xAB, 0x10, 0x00, 0x00, 0x00, ENV_OUT, CLR_ENV32)
     PTR_SEQ("fld m64; faddp st; fnstenv", FLD64_A, FLD64_B, 0xDE, 0xC1, ENV_OUT, CLR_ENV32)
