@@ -1,6 +1,6 @@
 /* System instructions from inside a guest: UMIP at ring 3, LAR/LSL/VERR/VERW on each kind of
  * descriptor (legacy vs IA-32e valid types, DPL/RPL and the conforming-code rule), LLDT/LTR
- * checks, LGDT/SGDT, cache and TLB control, RDTSC/RDPMC privilege, MONITOR/MWAIT absent,
+ * checks, LGDT/SGDT, cache and TLB control, RDTSC/RDPMC privilege, MONITOR/MWAIT privilege,
  * opcode 63 as MOVSXD. */
 #include "guest.h"
 
@@ -193,8 +193,8 @@ static const struct fault_case priv_cases[] = {
     {"rdpmc.ring3_gp", do_rdpmc, 0, true, GP, 0},
     {"rdtsc.ring3_ok", do_rdtsc, 0, true, 0, 0},
     {"rdtscp.ring3_ok", do_rdtscp, 0, true, 0, 0},
-    {"monitor.not_advertised_ud", do_monitor, 0x1000, false, UD, 0},
-    {"mwait.not_advertised_ud", do_mwait, 0, false, UD, 0},
+    {"monitor.ring3_ud", do_monitor, 0x1000, true, UD, 0},
+    {"mwait.ring3_ud", do_mwait, 0, true, UD, 0},
     {"lgdt.ring3_gp", do_lgdt_user, 0, true, GP, 0},
     {"lgdt.noncanonical_base_gp", do_lgdt_noncanonical, 0, false, GP, 0},
     {"lidt.noncanonical_base_gp", do_lidt_noncanonical, 0, false, GP, 0},
@@ -234,7 +234,7 @@ int main(uint32_t mb_info)
 
     struct cpuid_regs c7 = cpuid(7, 0), c1 = cpuid(1, 0);
     CHECK("cpuid.umip", c7.ecx & (1u << 2));
-    CHECK("cpuid.no_monitor", !(c1.ecx & (1u << 3)));
+    CHECK("cpuid.monitor", c1.ecx & (1u << 3)); /* MWAIT itself: sys_mwait.c */
 
     seg_tests();
 

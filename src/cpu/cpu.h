@@ -137,6 +137,12 @@ bool cpu_in_long_mode(const struct vcpu *vp);  /* EFER.LMA */
 bool cpu_in_64bit_mode(const struct vcpu *vp); /* LMA and CS.L */
 bool cpu_is_halted(const struct vcpu *vp);
 void cpu_set_halted(struct vcpu *vp, bool halted);
+/* MWAIT is a hinted HLT: while halted by it, CPU_MWAIT_WAIT, or CPU_MWAIT_BREAK when ECX bit 0
+ * asked that interrupts wake it even with IF=0; CPU_MWAIT_NONE otherwise. Since a write to the
+ * monitored line by another agent must wake it, the machine wakes it whenever another VP ran
+ * (a spurious wake-up is architecturally allowed, a missed one is not). */
+enum { CPU_MWAIT_NONE, CPU_MWAIT_WAIT, CPU_MWAIT_BREAK };
+unsigned cpu_mwait_state(const struct vcpu *vp);
 unsigned cpu_apic_id(const struct vcpu *vp);
 
 /* Guest-virtual accesses as the VP would make them (for hypercall emulation and tests):

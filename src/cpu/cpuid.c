@@ -17,13 +17,16 @@ static const struct cpuid_leaf cpuid_table[] = {
     /* Family 6 model 0x8C stepping 1; CLFLUSH line 64 bytes; one logical processor.
      * ECX: SSE3, PCLMULQDQ, SSSE3, CX16, PCID, SSE4.1, SSE4.2, MOVBE, POPCNT, AES, XSAVE,
      * RDRAND. EDX: FPU, DE, PSE, TSC, MSR, PAE, MCE, CX8, SEP, MTRR, PGE, MCA (IA32_MCG_CAP,
-     * MSR_MC_BANKS banks), CMOV, PAT, CLFSH, MMX, FXSR, SSE, SSE2. No MONITOR: MWAIT could not
-     * wake on a write to the monitored line by another VP. */
+     * MSR_MC_BANKS banks), CMOV, PAT, CLFSH, MMX, FXSR, SSE, SSE2; MONITOR/MWAIT (leaf 5). */
     {0x1, 0, false, {0x000806c1, 0x00010800,
-                     B(0) | B(1) | B(9) | B(13) | B(17) | B(19) | B(20) | B(22) | B(23) | B(25) | B(26) |
+                     B(0) | B(1) | B(3) | B(9) | B(13) | B(17) | B(19) | B(20) | B(22) | B(23) | B(25) | B(26) |
                          B(30),
                      B(0) | B(2) | B(3) | B(4) | B(5) | B(6) | B(7) | B(8) | B(9) | B(11) | B(12) |
                          B(13) | B(14) | B(15) | B(16) | B(19) | B(23) | B(24) | B(25) | B(26)}},
+    /* MONITOR/MWAIT: 64-byte monitor line; ECX: extensions enumerated, interrupts as break
+     * events; EDX: no C-state sub-states, so that an OS idles with HLT (Linux chooses MWAIT
+     * for idle only when MWAIT C1 sub-states exist). */
+    {0x5, 0, false, {64, 64, B(0) | B(1), 0}},
     /* FSGSBASE, IA32_TSC_ADJUST, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP; UMIP,
      * LA57, RDPID; EDX: IBRS/IBPB, STIBP (IA32_SPEC_CTRL, IA32_PRED_CMD), ARCH_CAPABILITIES,
      * SSBD. */

@@ -39,7 +39,8 @@ const char *msr_name(uint32_t index);
  * (MONITOR FSM, limit CPUID maxval, XD disable, ...) is reserved here. */
 #define MISC_ENABLE_FAST_STRING (1ull << 0)
 #define MISC_ENABLE_WRITABLE (MISC_ENABLE_FAST_STRING | 1ull << 3)
-#define MISC_ENABLE_FIXED (1ull << 11 | 1ull << 12)
+/* BTS and PEBS unavailable (11, 12), MONITOR FSM enabled (18): hvemu cannot turn MONITOR off. */
+#define MISC_ENABLE_FIXED (1ull << 11 | 1ull << 12 | 1ull << 18)
 
 /* Physical-address bits of MTRR bases and masks: 12 up to MAXPHYADDR - 1. */
 #define MTRR_ADDR_MASK (((1ull << MMU_MAXPHYADDR) - 1) & ~0xfffull)

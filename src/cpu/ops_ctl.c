@@ -165,6 +165,7 @@ int op_HLT(struct vcpu *vp, const struct insn *i)
     struct vmexit ex = {.reason = EXIT_REASON_HLT};
     exit_call(vp, i, &ex);
     vp->halted = true;
+    vp->mwait = CPU_MWAIT_NONE;
     return end_at(vp, next_ip(vp, i));
 }
 

@@ -413,14 +413,41 @@ int op_RDPMC(struct vcpu *vp, const struct insn *i)
 /* MONITOR/MWAIT are not advertised (CPUID.1:ECX[3] clear, IA32_MISC_ENABLE[18] reserved):
  * an MWAIT that halts would also have to wake when another VP writes the monitored line,
  * which Linux relies on (it skips the wake-up IPI to a CPU idling in MWAIT). */
+/* MONITOR/MWAIT (SDM Vol 2; CPUID.1:ECX.MONITOR and leaf 5): CPL 0 only (#UD otherwise), no
+ * MONITOR extensions (ECX must be 0), MWAIT extension "interrupt as break event" (ECX bit 0).
+ * MWAIT is a hinted HLT that needs an armed monitor; the machine wakes it on an interrupt and
+ * whenever another VP ran (cpu.h). The hints in EAX/EDX are ignored. */
 int op_MONITOR(struct vcpu *vp, const struct insn *i)
 {
-    cpu_fault_ud(vp, i);
+    if ((vp->cr0 & CR0_PE) && (vp->cpl != 0 || (vp->rflags & FL_VM)))
+        cpu_fault_ud(vp, i);
+    if ((uint32_t)vp->gpr[REG_RCX] != 0)
+        cpu_fault_gp(vp, i, 0);
+    gva_t la = lin_seg(vp, i->seg, vp->gpr[REG_RAX] & amask_tab[i->asz]);
+    (void)mem_rd(vp, i, la, 1); /* segment checks and #PF as for a one-byte load */
+    struct vmexit ex = {.reason = EXIT_REASON_MONITOR};
+    exit_call(vp, i, &ex);
+    vp->monitor_la = seg_untag(vp, la);
+    vp->monitor_armed = true;
+    return next(vp, i);
 }
 
 int op_MWAIT(struct vcpu *vp, const struct insn *i)
 {
-    cpu_fault_ud(vp, i);
+    if ((vp->cr0 & CR0_PE) && (vp->cpl != 0 || (vp->rflags & FL_VM)))
+        cpu_fault_ud(vp, i);
+    uint32_t ecx = (uint32_t)vp->gpr[REG_RCX];
+    if (ecx & ~1u)
+        cpu_fault_gp(vp, i, 0);
+    struct vmexit ex = {.reason = EXIT_REASON_MWAIT};
+    exit_call(vp, i, &ex);
+    /* Without an armed monitor MWAIT does not wait (SDM MWAIT: "no optimized state"). */
+    if (vp->monitor_armed) {
+        vp->monitor_armed = false;
+        vp->halted = true;
+        vp->mwait = (ecx & 1) ? CPU_MWAIT_BREAK : CPU_MWAIT_WAIT;
+    }
+    return next(vp, i);
 }
 
 /* SMAP's AC toggles: CPL 0 only (SDM CLAC/STAC). */

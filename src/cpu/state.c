@@ -313,7 +313,13 @@ unsigned cpu_get_cpl(const struct vcpu *vp) { return vp->cpl; }
 bool cpu_in_long_mode(const struct vcpu *vp) { return vp->efer & EFER_LMA; }
 bool cpu_in_64bit_mode(const struct vcpu *vp) { return vp->mode == MODE_64; }
 bool cpu_is_halted(const struct vcpu *vp) { return vp->halted; }
-void cpu_set_halted(struct vcpu *vp, bool halted) { vp->halted = halted; }
+void cpu_set_halted(struct vcpu *vp, bool halted)
+{
+    vp->halted = halted;
+    vp->mwait = CPU_MWAIT_NONE;
+}
+
+unsigned cpu_mwait_state(const struct vcpu *vp) { return vp->halted ? vp->mwait : CPU_MWAIT_NONE; }
 unsigned cpu_apic_id(const struct vcpu *vp) { return vp->apic_id; }
 
 void cpu_inject_exception(struct vcpu *vp, uint8_t vector, bool has_error, uint32_t error)

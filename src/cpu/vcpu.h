@@ -151,6 +151,9 @@ struct vcpu {
     uint32_t events;        /* CPU_EV_* pending */
     uint8_t sipi_vector;
     bool halted;
+    uint8_t mwait;          /* CPU_MWAIT_* while halted by MWAIT */
+    bool monitor_armed;     /* MONITOR armed, no MWAIT yet */
+    gva_t monitor_la;       /* its linear address (for traces and tests) */
     bool wait_sipi;
     bool int_shadow;        /* STI / MOV SS shadow: no interrupt before the next instruction */
     bool nmi_blocked;       /* from NMI delivery until IRET */

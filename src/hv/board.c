@@ -295,11 +295,14 @@ bool board_vp_wakeable(struct machine *m, unsigned i)
         return true;
     if (!lapic_has_intr(&b->lapic[i]) && !(lapic_accept_pic_intr(&b->lapic[i]) && pic_intr_pending(&b->pic)))
         return false;
-    /* HLT waits for an interrupt it can take; the Hyper-V guest-idle MSR wakes on any. */
+    /* HLT waits for an interrupt it can take; the Hyper-V guest-idle MSR, and MWAIT with
+     * "interrupt as break event", wake on any. */
     if (b->idle[i]) {
         b->idle[i] = false;
         return true;
     }
+    if (cpu_mwait_state(vp) == CPU_MWAIT_BREAK)
+        return true;
     return (cpu_get_rflags(vp) >> 9) & 1;
 }
 

@@ -159,6 +159,7 @@ int machine_run(struct machine *m)
 
         uint64_t longest = 0;
         bool ran = false;
+        unsigned nbusy = 0, busy = 0; /* VPs that executed instructions this round */
         for (unsigned i = 0; i < m->nvcpus && m->stop == MSTOP_NONE; i++) {
             if (!vp_runnable(m, i))
                 continue;
@@ -173,6 +174,10 @@ int machine_run(struct machine *m)
             m->total_insns += used;
             if (used > longest)
                 longest = used;
+            if (used) {
+                nbusy++;
+                busy = i;
+            }
             if (why == CPU_STOP_SHUTDOWN)
                 machine_request_stop(m, MSTOP_SHUTDOWN, 0);
             else if (why == CPU_STOP_WAIT_SIPI)
@@ -180,6 +185,11 @@ int machine_run(struct machine *m)
         }
         if (ran)
             idle_waits = 0;
+        /* A VP in MWAIT must wake when another agent writes its monitored line: another VP
+         * that ran may have, so wake it (spurious wake-ups are allowed, missed ones not). */
+        for (unsigned i = 0; i < m->nvcpus && nbusy; i++)
+            if (cpu_mwait_state(m->vcpu[i]) && (nbusy > 1 || busy != i))
+                cpu_set_halted(m->vcpu[i], false);
         if (ran && longest > 0) {
             vclock_advance_to(&m->clock, start + longest * VCLOCK_NS_PER_INSN);
         } else if (m->stop == MSTOP_NONE) {

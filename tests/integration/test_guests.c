@@ -216,3 +216,11 @@ Test(guests, bzimage_packed_guest_sees_the_linux_boot_protocol)
     free(bz);
     free(rd);
 }
+
+/* MWAIT woken by another VP's store to the monitored line (no interrupt, IF=0): with two VPs
+ * the SMP half of sys_mwait runs, and must not be skipped. */
+Test(guests, sys_mwait_two_vps)
+{
+    hv_expect_guest_passes("sys_mwait.elf", (const char *const[]){"--smp", "2", "--append", "vps=2", NULL},
+                           12, HV_SKIP_NONE, TIMEOUT);
+}

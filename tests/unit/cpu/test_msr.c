@@ -164,11 +164,11 @@ static const struct wcase wcases[] = {
     {"mtrr_physmask_valid", true, 0x201, 0xfffffff800ull, MSR_OK, 0xfffffff800ull},
     {"mtrr_physmask_bit0_gp", true, 0x20f, 0x801, MSR_GP, 0},
     {"mtrr_physmask_above_maxphyaddr_gp", true, 0x201, (1ull << 40) | 0x800, MSR_GP, 0},
-    {"misc_enable_tcc", true, 0x1a0, 0x1808, MSR_OK, 0x1808},
-    {"misc_enable_clear_fast_strings", true, 0x1a0, 0x1800, MSR_OK, 0x1800},
-    {"misc_enable_clear_bts_unavailable_gp", true, 0x1a0, 0x1001, MSR_GP, 0},
-    {"misc_enable_monitor_gp", true, 0x1a0, 0x41801, MSR_GP, 0},
-    {"misc_enable_xd_disable_gp", true, 0x1a0, 0x1801 | 1ull << 34, MSR_GP, 0},
+    {"misc_enable_tcc", true, 0x1a0, 0x41808, MSR_OK, 0x41808},
+    {"misc_enable_clear_fast_strings", true, 0x1a0, 0x41800, MSR_OK, 0x41800},
+    {"misc_enable_clear_bts_unavailable_gp", true, 0x1a0, 0x41001, MSR_GP, 0},
+    {"misc_enable_clear_monitor_fsm_gp", true, 0x1a0, 0x1801, MSR_GP, 0},
+    {"misc_enable_xd_disable_gp", true, 0x1a0, 0x41801 | 1ull << 34, MSR_GP, 0},
     {"mcg_status_ripv_eipv_mcip", true, 0x17a, 7, MSR_OK, 7},
     {"mcg_status_bit3_gp", true, 0x17a, 8, MSR_GP, 0},
     {"mc0_ctl_all_ones", true, 0x400, ~0ull, MSR_OK, ~0ull},
@@ -333,6 +333,9 @@ Test(cpu_msr, cpuid_consistent_with_table)
     cpu_cpuid_default(t.vp, 1, 0, r);
     cr_expect(r[3] & (1u << 7) && r[3] & (1u << 14), "MCE and MCA (IA32_MCG_CAP)");
     cr_expect(r[3] & (1u << 12) && r[3] & (1u << 16), "MTRR and PAT");
-    cr_expect_eq(r[2] & (1u << 3), 0, "no MONITOR/MWAIT");
+    cr_expect(r[2] & (1u << 3), "MONITOR/MWAIT");
+    cpu_cpuid_default(t.vp, 5, 0, r);
+    cr_expect(r[0] == 64 && r[1] == 64 && r[2] == 3 && r[3] == 0,
+              "leaf 5: 64-byte line, extensions + interrupt break event, no C-state sub-states");
     th_fini(&t);
 }

@@ -1,6 +1,6 @@
 /* System-instruction rules (ops_sys.c), one table: UMIP at CPL 3, LAR/LSL/VERR/VERW valid
  * types and visibility, LLDT/LTR checks, privilege of WBINVD/INVD/INVLPG/RDPMC/RDTSC, LGDT
- * canonical base, INVPCID checks, MONITOR/MWAIT absent (64-bit mode, CPL 0 or 3); LGDT/SGDT
+ * canonical base, INVPCID checks, MONITOR/MWAIT at CPL 3 (64-bit mode, CPL 0 or 3); LGDT/SGDT
  * image sizes and the legacy-mode LAR/LSL types. */
 #include <criterion/criterion.h>
 
@@ -113,8 +113,8 @@ static const struct sys_case cases[] = {
     {"rdtsc_cpl3_tsd_gp", true, CR4_TSD, 0, 0, 0, RAN(0x0f, 0x31), 13, 0, 0, 0, false},
     {"rdtscp_cpl3_tsd_gp", true, CR4_TSD, 0, 0, 0, RAN(0x0f, 0x01, 0xf9), 13, 0, 0, 0, false},
     {"rdtsc_cpl0_tsd_ok", false, CR4_TSD, 0, 0, 0, RAN(0x0f, 0x31), -1, 0, 1, 0, false},
-    {"monitor_ud", false, 0, 0, 0, 0, RAN(0x0f, 0x01, 0xc8), 6, 0, 0, 0, false},
-    {"mwait_ud", false, 0, 0, 0, 0, RAN(0x0f, 0x01, 0xc9), 6, 0, 0, 0, false},
+    {"monitor_cpl3_ud", true, 0, 0, 0, 0, RAN(0x0f, 0x01, 0xc8), 6, 0, 0, 0, false},
+    {"mwait_cpl3_ud", true, 0, 0, 0, 0, RAN(0x0f, 0x01, 0xc9), 6, 0, 0, 0, false},
     /* lgdt [rdi] with the image at TH_DATA (set up by the runner: non-canonical base) */
     {"lgdt_noncanonical_gp", false, 0, 0, 0, 0, RAN(0x0f, 0x01, 0x17), 13, 0, 0, 0, false},
     {"lidt_cpl3_gp", true, 0, 0, 0, 0, RAN(0x0f, 0x01, 0x1f), 13, 0, 0, 0, false},
