@@ -431,25 +431,17 @@ static bool ap_run(unsigned cmd)
     return ap_done != d;
 }
 
-static void icr_send(uint32_t dest, uint32_t low)
-{
-    LAPIC(LAPIC_ICR_HI) = dest << 24;
-    LAPIC(LAPIC_ICR_LO) = low;
-    for (unsigned i = 0; i < 100000 && (LAPIC(LAPIC_ICR_LO) & (1u << 12)); i++)
-        __asm__ volatile("pause");
-}
-
 static bool start_ap(void)
 {
     smp_prepare_ap(TRAMP_ADDR, ap_main, ap_stack + sizeof(ap_stack));
 
     /* SDM Vol 3 9.4.4.1: INIT, 10 ms, SIPI, 200 us, SIPI. */
-    icr_send(1, 0x4500);
+    lapic_icr_send(1, 0x4500);
     delay_us(10000);
-    icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
+    lapic_icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
     delay_us(200);
     if (!ap_ready)
-        icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
+        lapic_icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
     for (unsigned i = 0; i < 200 && !ap_ready; i++)
         delay_us(100);
     return ap_ready;

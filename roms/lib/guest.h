@@ -142,6 +142,8 @@ uint64_t *guest_pde(uint64_t va);
  * (below 1 MiB) so that an AP sent a SIPI with the returned vector enters entry() in long mode on
  * stack_top, with this VP's GDT, IDT and page tables. The caller sends INIT-SIPI-SIPI. */
 uint8_t smp_prepare_ap(uint32_t page, void (*entry)(void), void *stack_top);
+/* xAPIC interrupt command (ICR high = dest << 24, then low), waiting for delivery status. */
+void lapic_icr_send(uint32_t dest, uint32_t low);
 #endif
 
 /* Serial console on COM1 and formatted output: %s %c %d %i %u %x %X %p %%, with l/ll length,

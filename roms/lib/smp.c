@@ -1,5 +1,6 @@
 /* Starting application processors in 64-bit guests: copies and fills the trampoline of
- * ap_tramp.S; the caller sends INIT-SIPI-SIPI (its own way: xAPIC, x2APIC, timing). */
+ * ap_tramp.S; the caller sends INIT-SIPI-SIPI (its own way: xAPIC, x2APIC, timing), e.g. with
+ * lapic_icr_send. */
 #include "guest.h"
 
 extern const char ap_tramp_start[], ap_tramp_end[], ap_tramp_64[];
@@ -29,4 +30,14 @@ uint8_t smp_prepare_ap(uint32_t page, void (*entry)(void), void *stack_top)
     put(page, ap_tramp_stack, &stack, 8);
     put(page, ap_tramp_entry, &ent, 8);
     return (uint8_t)(page >> 12);
+}
+
+void lapic_icr_send(uint32_t dest, uint32_t low)
+{
+    volatile uint32_t *icr_lo = (volatile uint32_t *)(uintptr_t)0xFEE00300u;
+    volatile uint32_t *icr_hi = (volatile uint32_t *)(uintptr_t)0xFEE00310u;
+    *icr_hi = dest << 24;
+    *icr_lo = low;
+    for (unsigned i = 0; i < 100000 && (*icr_lo & (1u << 12)); i++) /* delivery status */
+        __asm__ volatile("pause");
 }

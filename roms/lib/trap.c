@@ -1,4 +1,4 @@
-/* The 64-bit IDT, the C side of the exception stubs, try_call recovery and the "safe" MSR accessors. */
+/* The 64-bit IDT, the C side of the exception stubs and try_call recovery. */
 #include "guest.h"
 
 extern const char isr_stubs[];
@@ -106,36 +106,4 @@ void trap_dispatch(struct trap_frame *f)
            (unsigned long long)f->error_code, (unsigned long long)f->rip,
            (unsigned long long)trap_last.cr2);
     debug_exit(GUEST_EXIT_FATAL);
-}
-
-struct msr_access {
-    uint32_t index;
-    uint64_t value;
-};
-
-static void do_rdmsr(void *p)
-{
-    struct msr_access *m = p;
-    m->value = rdmsr(m->index);
-}
-
-static void do_wrmsr(void *p)
-{
-    struct msr_access *m = p;
-    wrmsr(m->index, m->value);
-}
-
-bool rdmsr_safe(uint32_t msr, uint64_t *val)
-{
-    struct msr_access m = {msr, 0};
-    if (try_call(do_rdmsr, &m))
-        return false;
-    *val = m.value;
-    return true;
-}
-
-bool wrmsr_safe(uint32_t msr, uint64_t val)
-{
-    struct msr_access m = {msr, val};
-    return try_call(do_wrmsr, &m) == 0;
 }

@@ -152,25 +152,17 @@ static void wait_ref(uint64_t ticks)
         __asm__ volatile("pause");
 }
 
-static void icr_send(uint32_t dest, uint32_t low)
-{
-    LAPIC(0x310) = dest << 24;
-    LAPIC(0x300) = low;
-    for (unsigned i = 0; i < 100000 && (LAPIC(0x300) & (1u << 12)); i++)
-        __asm__ volatile("pause");
-}
-
 static bool start_ap(void)
 {
     smp_prepare_ap(TRAMP_ADDR, ap_main, ap_stack + sizeof(ap_stack));
 
     /* SDM Vol 3 9.4.4.1: INIT, 10 ms, SIPI, 200 us, SIPI. */
-    icr_send(1, 0x4500);           /* INIT, level assert, physical */
+    lapic_icr_send(1, 0x4500);           /* INIT, level assert, physical */
     wait_ref(100000);              /* 10 ms */
-    icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
+    lapic_icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
     wait_ref(2000);                /* 200 us */
     if (!ap_ready)
-        icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
+        lapic_icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
     for (unsigned i = 0; i < 200 && !ap_ready; i++)
         wait_ref(1000);
     return ap_ready;

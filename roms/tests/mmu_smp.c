@@ -128,23 +128,15 @@ static bool ap_run(unsigned cmd, uint64_t arg, uint64_t arg2)
     return ap_wait(d);
 }
 
-static void icr_send(uint32_t dest, uint32_t low)
-{
-    LAPIC(0x310) = dest << 24;
-    LAPIC(0x300) = low;
-    for (unsigned i = 0; i < 100000 && (LAPIC(0x300) & (1u << 12)); i++)
-        __asm__ volatile("pause");
-}
-
 static bool start_ap(void)
 {
     smp_prepare_ap(TRAMP_ADDR, smp_ap_main, ap_stack + sizeof(ap_stack));
-    icr_send(1, 0x4500); /* INIT */
+    lapic_icr_send(1, 0x4500); /* INIT */
     delay(200000);
-    icr_send(1, 0x4600 | (TRAMP_ADDR >> 12)); /* SIPI */
+    lapic_icr_send(1, 0x4600 | (TRAMP_ADDR >> 12)); /* SIPI */
     delay(20000);
     if (!ap_ready)
-        icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
+        lapic_icr_send(1, 0x4600 | (TRAMP_ADDR >> 12));
     for (unsigned i = 0; i < 2000 && !ap_ready; i++)
         delay(10000);
     return ap_ready;
@@ -243,7 +235,7 @@ static void test_shootdown(void)
     printf("INFO: AP before the shootdown read the %s page\n", ap_result == data[0][1] ? "old (cached)" : "new");
     shoot_va = VA(1);
     unsigned acks = ap_shoot_acks;
-    icr_send(1, 0x4000 | VEC_SHOOT); /* fixed, physical, to APIC ID 1 */
+    lapic_icr_send(1, 0x4000 | VEC_SHOOT); /* fixed, physical, to APIC ID 1 */
     for (unsigned long i = 0; i < 50000000ul && ap_shoot_acks == acks; i++)
         __asm__ volatile("pause" ::: "memory");
     check("smp.shootdown_ipi_acked", ap_shoot_acks == acks + 1, "acks %u -> %u, ICR 0x%x", acks, ap_shoot_acks,

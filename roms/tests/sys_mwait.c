@@ -59,25 +59,17 @@ void mwait_ap_main(void)
         __asm__ volatile("cli; hlt");
 }
 
-static void icr_send(uint32_t dest, uint32_t low)
-{
-    LAPIC(0x310) = dest << 24;
-    LAPIC(0x300) = low;
-    for (unsigned i = 0; i < 100000 && (LAPIC(0x300) & (1u << 12)); i++)
-        __asm__ volatile("pause");
-}
-
 static bool start_ap(void)
 {
     uint8_t vec = smp_prepare_ap(TRAMP_ADDR, mwait_ap_main, ap_stack + sizeof(ap_stack));
-    icr_send(1, 0x4500);
+    lapic_icr_send(1, 0x4500);
     for (volatile unsigned i = 0; i < 200000; i++)
         ;
-    icr_send(1, 0x4600 | vec);
+    lapic_icr_send(1, 0x4600 | vec);
     for (unsigned i = 0; i < 2000000 && !ap_ready; i++)
         __asm__ volatile("pause" ::: "memory");
     if (!ap_ready)
-        icr_send(1, 0x4600 | vec);
+        lapic_icr_send(1, 0x4600 | vec);
     for (unsigned i = 0; i < 2000000 && !ap_ready; i++)
         __asm__ volatile("pause" ::: "memory");
     return ap_ready;

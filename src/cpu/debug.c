@@ -3,19 +3,6 @@
 #include "cpu/debug.h"
 #include "cpu/ops_inline.h"
 
-static void need_cpl0(struct vcpu *vp, const struct insn *i)
-{
-    if ((vp->cr0 & CR0_PE) && vp->cpl != 0)
-        cpu_fault_gp(vp, i, 0);
-    if (vp->rflags & FL_VM)
-        cpu_fault_gp(vp, i, 0);
-}
-
-static int next(struct vcpu *vp, const struct insn *i)
-{
-    return end_at(vp, next_ip(vp, i));
-}
-
 static unsigned dr_index(struct vcpu *vp, const struct insn *i)
 {
     unsigned n = i->cc;
@@ -109,7 +96,7 @@ void dbg_update(struct vcpu *vp)
 
 int op_MOV_DR_W(struct vcpu *vp, const struct insn *i)
 {
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     unsigned n = dr_index(vp, i);
     general_detect(vp, i);
     uint64_t v = vp->gpr[i->r1 >> 3];
@@ -133,16 +120,16 @@ int op_MOV_DR_W(struct vcpu *vp, const struct insn *i)
         if (v & DR7_ENABLES)
             vp->int_shadow = true;
     }
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_MOV_DR_R(struct vcpu *vp, const struct insn *i)
 {
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     unsigned n = dr_index(vp, i);
     general_detect(vp, i);
     wreg(vp, i->r1, vp->mode == MODE_64 ? 8 : 4, vp->dr[n]);
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 /* SDM Vol 3 6.15 (interrupt 17), Table 6-7: alignment an access of len bytes needs, as a mask.

@@ -4,19 +4,6 @@
 #include "cpu/exits.h"
 #include "cpu/ops_inline.h"
 
-static void need_cpl0(struct vcpu *vp, const struct insn *i)
-{
-    if ((vp->cr0 & CR0_PE) && vp->cpl != 0)
-        cpu_fault_gp(vp, i, 0);
-    if (vp->rflags & FL_VM)
-        cpu_fault_gp(vp, i, 0);
-}
-
-static int next(struct vcpu *vp, const struct insn *i)
-{
-    return end_at(vp, next_ip(vp, i));
-}
-
 /* ---- control registers ---- */
 static void cr_changed(struct vcpu *vp)
 {
@@ -167,7 +154,7 @@ static void need_valid_cr(struct vcpu *vp, const struct insn *i)
 int op_MOV_CR_W(struct vcpu *vp, const struct insn *i)
 {
     need_valid_cr(vp, i);
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     uint64_t v = vp->gpr[i->r1 >> 3];
     if (vp->mode != MODE_64)
         v = (uint32_t)v;
@@ -199,13 +186,13 @@ int op_MOV_CR_W(struct vcpu *vp, const struct insn *i)
         break;
     default: cpu_fault_ud(vp, i);
     }
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_MOV_CR_R(struct vcpu *vp, const struct insn *i)
 {
     need_valid_cr(vp, i);
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     uint64_t v;
     switch (i->cc) {
     case 0: v = vp->cr0; break;
@@ -216,23 +203,23 @@ int op_MOV_CR_R(struct vcpu *vp, const struct insn *i)
     default: cpu_fault_ud(vp, i);
     }
     wreg(vp, i->r1, vp->mode == MODE_64 ? 8 : 4, v);
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_LMSW(struct vcpu *vp, const struct insn *i)
 {
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     uint64_t v = rm_rd(vp, i, i->r1, 2) & 0xf;
     /* LMSW can set PE but never clear it. */
     v |= vp->cr0 & CR0_PE;
     write_cr0(vp, i, (vp->cr0 & ~0xfull) | v);
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_CLTS(struct vcpu *vp, const struct insn *i)
 {
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     vp->cr0 &= ~(uint64_t)CR0_TS;
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 

@@ -447,4 +447,19 @@ AI int op_LOOP(struct vcpu *vp, const struct insn *i)
     return end_at(vp, next_ip(vp, i));
 }
 
+/* System instructions: #GP(0) unless CPL 0 in protected mode (always in V86 mode); and the
+ * block end after an instruction that may change what the next one decodes or may run as. */
+AI void sys_need_cpl0(struct vcpu *vp, const struct insn *i)
+{
+    if ((vp->cr0 & CR0_PE) && vp->cpl != 0)
+        cpu_fault_gp(vp, i, 0);
+    if (vp->rflags & FL_VM)
+        cpu_fault_gp(vp, i, 0);
+}
+
+AI int sys_next(struct vcpu *vp, const struct insn *i)
+{
+    return end_at(vp, next_ip(vp, i));
+}
+
 #endif

@@ -8,19 +8,6 @@
 #include "cpu/ops_inline.h"
 #include "cpu/seglimit.h"
 
-static void need_cpl0(struct vcpu *vp, const struct insn *i)
-{
-    if ((vp->cr0 & CR0_PE) && vp->cpl != 0)
-        cpu_fault_gp(vp, i, 0);
-    if (vp->rflags & FL_VM)
-        cpu_fault_gp(vp, i, 0);
-}
-
-static int next(struct vcpu *vp, const struct insn *i)
-{
-    return end_at(vp, next_ip(vp, i));
-}
-
 static void sync_icount(struct vcpu *vp, const struct insn *i)
 {
     vp->icount = vp->ic0 + i->idx;
@@ -29,7 +16,7 @@ static void sync_icount(struct vcpu *vp, const struct insn *i)
 /* ---- descriptor tables ---- */
 static int load_dtr(struct vcpu *vp, const struct insn *i, struct dtr *d)
 {
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     gva_t la = lin_of(vp, i);
     uint16_t limit = (uint16_t)mem_rd(vp, i, la, 2);
     uint64_t base = mem_rd(vp, i, lin_seg(vp, i->seg, (ea_of(vp, i) + 2) & amask_tab[i->asz]),
@@ -44,7 +31,7 @@ static int load_dtr(struct vcpu *vp, const struct insn *i, struct dtr *d)
     }
     d->base = base;
     d->limit = limit;
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_LGDT(struct vcpu *vp, const struct insn *i) { return load_dtr(vp, i, &vp->gdtr); }
@@ -99,12 +86,12 @@ int op_LLDT(struct vcpu *vp, const struct insn *i)
 {
     if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
         cpu_fault_ud(vp, i);
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     uint16_t sel = sel_operand(vp, i);
     if ((sel & 0xfffc) == 0) {
         struct seg s = {sel, 0, 0, 1u << 16};
         vp->seg[SEG_LDTR] = s;
-        return next(vp, i);
+        return sys_next(vp, i);
     }
     if (sel & 4)
         cpu_fault_gp(vp, i, sel & 0xfffc);
@@ -121,7 +108,7 @@ int op_LLDT(struct vcpu *vp, const struct insn *i)
     if (!(s.attr & 0x80))
         cpu_fault(vp, i, EXC_NP, true, sel & 0xfffc);
     vp->seg[SEG_LDTR] = s;
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_SLDT(struct vcpu *vp, const struct insn *i)
@@ -136,7 +123,7 @@ int op_LTR(struct vcpu *vp, const struct insn *i)
 {
     if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
         cpu_fault_ud(vp, i);
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     uint16_t sel = sel_operand(vp, i);
     if ((sel & 0xfffc) == 0 || (sel & 4))
         cpu_fault_gp(vp, i, sel & 0xfffc);
@@ -159,7 +146,7 @@ int op_LTR(struct vcpu *vp, const struct insn *i)
     mem_sys_write(vp, vp->gdtr.base + (sel & 0xfff8u) + 5, &b, 1, &err);
     s.attr |= 2;
     vp->seg[SEG_TR] = s;
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_STR(struct vcpu *vp, const struct insn *i)
@@ -194,7 +181,7 @@ int op_MOV_SEG_W(struct vcpu *vp, const struct insn *i)
         cpu_fault(vp, i, (unsigned)v, true, err);
     if (i->cc == SEG_SS)
         vp->int_shadow = true; /* SDM MOV: loading SS blocks interrupts for one instruction */
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_MOV_SEG_R(struct vcpu *vp, const struct insn *i)
@@ -219,7 +206,7 @@ int op_LSEG(struct vcpu *vp, const struct insn *i)
     wreg(vp, i->r1, sz, off);
     if (i->cc == SEG_SS)
         vp->int_shadow = true;
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_RDFSGS(struct vcpu *vp, const struct insn *i)
@@ -243,13 +230,13 @@ int op_WRFSGS(struct vcpu *vp, const struct insn *i)
     struct seg n = vp->seg[s];
     n.base = v;
     seg_commit(vp, s, &n);
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 /* ---- MSRs, CPUID, time, randomness ---- */
 int op_RDMSR(struct vcpu *vp, const struct insn *i)
 {
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     sync_icount(vp, i);
     uint32_t idx = (uint32_t)vp->gpr[REG_RCX];
     uint64_t v = 0;
@@ -266,12 +253,12 @@ int op_RDMSR(struct vcpu *vp, const struct insn *i)
     }
     vp->gpr[REG_RAX] = (uint32_t)v;
     vp->gpr[REG_RDX] = v >> 32;
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_WRMSR(struct vcpu *vp, const struct insn *i)
 {
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     sync_icount(vp, i);
     uint32_t idx = (uint32_t)vp->gpr[REG_RCX];
     uint64_t v = (vp->gpr[REG_RDX] << 32) | (uint32_t)vp->gpr[REG_RAX];
@@ -286,7 +273,7 @@ int op_WRMSR(struct vcpu *vp, const struct insn *i)
     } else if (r == MSR_GP) {
         cpu_fault_gp(vp, i, 0);
     }
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_CPUID(struct vcpu *vp, const struct insn *i)
@@ -302,7 +289,7 @@ int op_CPUID(struct vcpu *vp, const struct insn *i)
         vp->gpr[REG_RCX] = out[2];
         vp->gpr[REG_RDX] = out[3];
     }
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_RDTSC(struct vcpu *vp, const struct insn *i)
@@ -345,16 +332,16 @@ int op_RDRAND(struct vcpu *vp, const struct insn *i)
 /* ---- TLB, caches, misc ---- */
 int op_INVLPG(struct vcpu *vp, const struct insn *i)
 {
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     cpu_tlb_flush_va(vp, seg_untag(vp, lin_of(vp, i))); /* the linear address, no tag */
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_INVPCID(struct vcpu *vp, const struct insn *i)
 {
     if (vp->rflags & FL_VM)
         cpu_fault_ud(vp, i); /* not recognized in virtual-8086 mode */
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     /* The type register is 64-bit in 64-bit mode, 32-bit elsewhere. */
     uint64_t type = vp->gpr[i->r1 >> 3];
     if (vp->mode != MODE_64)
@@ -378,13 +365,13 @@ int op_INVPCID(struct vcpu *vp, const struct insn *i)
     } else {
         cpu_tlb_flush_all(vp, type == 2);
     }
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_WBINVD(struct vcpu *vp, const struct insn *i)
 {
-    need_cpl0(vp, i);
-    return next(vp, i);
+    sys_need_cpl0(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_VMCALL(struct vcpu *vp, const struct insn *i)
@@ -400,7 +387,7 @@ int op_VMCALL(struct vcpu *vp, const struct insn *i)
             vp->rip = (uint32_t)vp->rip;
         return H_NORETIRE;
     }
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 /* No performance-monitoring counters exist (CPUID leaf 0AH is all zero), so every ECX names
@@ -429,7 +416,7 @@ int op_MONITOR(struct vcpu *vp, const struct insn *i)
     exit_call(vp, i, &ex);
     vp->monitor_la = seg_untag(vp, la);
     vp->monitor_armed = true;
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_MWAIT(struct vcpu *vp, const struct insn *i)
@@ -447,7 +434,7 @@ int op_MWAIT(struct vcpu *vp, const struct insn *i)
         vp->halted = true;
         vp->mwait = (ecx & 1) ? CPU_MWAIT_BREAK : CPU_MWAIT_WAIT;
     }
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 /* SMAP's AC toggles: CPL 0 only (SDM CLAC/STAC). */
@@ -460,7 +447,7 @@ static int set_ac(struct vcpu *vp, const struct insn *i, bool on)
     else
         vp->rflags &= ~(uint64_t)FL_AC;
     vcpu_update_mmu_idx(vp);
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
 int op_CLAC(struct vcpu *vp, const struct insn *i) { return set_ac(vp, i, false); }

@@ -186,20 +186,6 @@ int xsave_exec(struct vcpu *vp, const struct insn *i)
     return 0;
 }
 
-static void need_cpl0(struct vcpu *vp, const struct insn *i)
-{
-    if ((vp->cr0 & CR0_PE) && vp->cpl != 0)
-        cpu_fault_gp(vp, i, 0);
-    if (vp->rflags & FL_VM)
-        cpu_fault_gp(vp, i, 0);
-}
-
-
-static int next(struct vcpu *vp, const struct insn *i)
-{
-    return end_at(vp, next_ip(vp, i));
-}
-
 int op_XGETBV(struct vcpu *vp, const struct insn *i)
 {
     if (!(vp->cr4 & CR4_OSXSAVE))
@@ -227,13 +213,13 @@ int op_XSETBV(struct vcpu *vp, const struct insn *i)
 {
     if (!(vp->cr4 & CR4_OSXSAVE))
         cpu_fault_ud(vp, i);
-    need_cpl0(vp, i);
+    sys_need_cpl0(vp, i);
     uint64_t v = (vp->gpr[REG_RDX] << 32) | (uint32_t)vp->gpr[REG_RAX];
     /* x87 must stay on (SDM Vol 1 13.3); bits CPUID.0xD:EAX does not list (only x87 and
      * SSE are implemented) are reserved. */
     if ((uint32_t)vp->gpr[REG_RCX] != 0 || !(v & 1) || (v & ~3ull))
         cpu_fault_gp(vp, i, 0);
     vp->xcr0 = v;
-    return next(vp, i);
+    return sys_next(vp, i);
 }
 
