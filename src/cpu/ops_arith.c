@@ -247,25 +247,39 @@ int op_SHIFT(struct vcpu *vp, const struct insn *i)
         lf_set(vp, kind, sz, a, c, r);
         return H_NEXT;
     }
+    if (i->cc <= 1) {
+        /* ROL, ROR: only CF and OF change, kept lazily (LF_ROT) with the record before. */
+        unsigned k = c % bits;
+        bool cf, of;
+        if (i->cc == 0) {
+            r = k ? ((a << k) | (a >> (bits - k))) & m : a;
+            cf = r & 1;
+            of = ((r & sign) != 0) != cf;
+        } else {
+            r = k ? ((a >> k) | (a << (bits - k))) & m : a;
+            cf = (r & sign) != 0;
+            of = cf != ((r & (sign >> 1)) != 0);
+        }
+        if (i->flags & IF_MEM)
+            mem_wr(vp, i, la, sz, r);
+        else
+            wreg(vp, i->r1, sz, r);
+        if (vp->lf_op != LF_ROT) {
+            vp->lfp_op = vp->lf_op;
+            vp->lfp_sz = vp->lf_sz;
+            vp->lfp_cf = vp->lf_cf;
+            vp->lfp_a = vp->lf_a;
+            vp->lfp_b = vp->lf_b;
+            vp->lfp_res = vp->lf_res;
+            vp->lf_op = LF_ROT;
+        }
+        vp->lf_cf = cf;
+        vp->lf_of = of;
+        return H_NEXT;
+    }
     uint64_t f = arith_now(vp);
     bool cf = f & FL_CF, of;
     switch (i->cc) {
-    case 0: { /* ROL */
-        unsigned k = c % bits;
-        r = k ? ((a << k) | (a >> (bits - k))) & m : a;
-        cf = r & 1;
-        of = ((r & sign) != 0) != cf;
-        f = (f & ~(uint64_t)(FL_CF | FL_OF)) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
-        break;
-    }
-    case 1: { /* ROR */
-        unsigned k = c % bits;
-        r = k ? ((a >> k) | (a << (bits - k))) & m : a;
-        cf = (r & sign) != 0;
-        of = cf != ((r & (sign >> 1)) != 0);
-        f = (f & ~(uint64_t)(FL_CF | FL_OF)) | (cf ? FL_CF : 0) | (of ? FL_OF : 0);
-        break;
-    }
     case 2: { /* RCL: a (bits+1)-bit rotate through CF */
         unsigned k = c % (bits + 1);
         for (unsigned n = 0; n < k; n++) {

@@ -103,6 +103,9 @@ enum lf_kind {
     LF_ADD, LF_SUB, LF_ADC, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_NEG,
     /* Shifts by a non-zero count: lf_a the operand, lf_b the count. IMUL: lf_cf the overflow. */
     LF_SHL, LF_SHR, LF_SAR, LF_MUL,
+    /* ROL/ROR: they set only CF and OF (lf_cf, lf_of); the other flags are those of the record
+     * before the first of a run of rotates, kept in lfp_* (so no rotate materialises flags). */
+    LF_ROT,
     LF_KINDS
 };
 
@@ -115,6 +118,9 @@ struct vcpu {
     uint64_t lf_res, lf_a, lf_b;
     uint8_t lf_op, lf_sz;
     uint8_t lf_cf; /* CF carried through INC/DEC */
+    uint8_t lf_of; /* LF_ROT: OF */
+    uint8_t lfp_op, lfp_sz, lfp_cf; /* LF_ROT: the record whose SF ZF AF PF still hold */
+    uint64_t lfp_res, lfp_a, lfp_b;
 
     uint8_t cpl;
     uint8_t mode;     /* MODE_* of the current CS */

@@ -32,3 +32,27 @@ static const struct diff_form shift_forms[] = {
 };
 
 DIFF_FAMILY_TEST(shift, shift_forms)
+
+/* ROL/ROR change only CF and OF: hvemu keeps them lazily on top of the flag record before them
+ * (LF_ROT), so these sequences check that the other flags still come from that record, through
+ * a run of rotates, and that flag readers (ADC, SETcc, PUSHF) see the mix. Random registers. */
+#define ROT_SEQ(nm, und, ...)                                                               \
+    {.name = nm, .sizes = S32, .enc = E_SEQ, .gen = G_SHIFT, .undef = (und),                \
+     .seq = (const uint8_t[]){__VA_ARGS__}, .seq_len = sizeof((const uint8_t[]){__VA_ARGS__})},
+
+static const struct diff_form rotlazy_forms[] = {
+    ROT_SEQ("add; rol 1", 0, 0x01, 0xC8, 0xD1, 0xC2)
+    ROT_SEQ("sub; ror 1", 0, 0x29, 0xC8, 0xD1, 0xCA)
+    ROT_SEQ("shl 3; rol 1", DF_AF, 0xC1, 0xE0, 0x03, 0xD1, 0xC2)
+    ROT_SEQ("sar cl; ror 1 (64)", DF_AF, 0x48, 0xD3, 0xF8, 0x48, 0xD1, 0xCA)
+    ROT_SEQ("imul; ror 1", DF_SF | DF_ZF | DF_AF | DF_PF, 0x0F, 0xAF, 0xC1, 0xD1, 0xCA)
+    ROT_SEQ("inc; rol 1; ror 1", 0, 0xFF, 0xC0, 0xD1, 0xC2, 0xD1, 0xCB)
+    ROT_SEQ("and; rol cl", DF_OF | DF_AF, 0x21, 0xC8, 0xD3, 0xC2)
+    ROT_SEQ("add; rol 1; adc", 0, 0x01, 0xC8, 0xD1, 0xC2, 0x11, 0xDE)
+    ROT_SEQ("add; ror 1; setl; setc; setz", 0, 0x01, 0xC8, 0xD1, 0xCA, 0x0F, 0x9C, 0xC3, 0x0F,
+            0x92, 0xC7, 0x0F, 0x94, 0xC5)
+    ROT_SEQ("cmp; rol imm; inc", DF_OF, 0x39, 0xC8, 0xC1, 0xC2, 0x07, 0xFF, 0xC6)
+    ROT_SEQ("add; rol 1 (byte); sbb", 0, 0x01, 0xC8, 0xD0, 0xC2, 0x19, 0xDE)
+};
+
+DIFF_FAMILY_TEST(rotlazy, rotlazy_forms)
