@@ -28,6 +28,23 @@ static inline void lf_set(struct vcpu *vp, unsigned op, unsigned sz, uint64_t a,
     vp->lf_res = res;
 }
 
+/* ROL/ROR: CF and OF change, the other flags stay those of the record before the first rotate
+ * of a run (LF_ROT in vcpu.h), which is kept aside rather than materialised. */
+static inline void lf_set_rot(struct vcpu *vp, bool cf, bool of)
+{
+    if (vp->lf_op != LF_ROT) {
+        vp->lfp_op = vp->lf_op;
+        vp->lfp_sz = vp->lf_sz;
+        vp->lfp_cf = vp->lf_cf;
+        vp->lfp_a = vp->lf_a;
+        vp->lfp_b = vp->lf_b;
+        vp->lfp_res = vp->lf_res;
+        vp->lf_op = LF_ROT;
+    }
+    vp->lf_cf = cf;
+    vp->lf_of = of;
+}
+
 /* The current arithmetic flags (RFLAGS bits CF PF AF ZF SF OF). */
 uint64_t flags_arith(const struct vcpu *vp);
 bool flags_cf(const struct vcpu *vp);

@@ -209,13 +209,11 @@ int op_DAS(struct vcpu *vp, const struct insn *i)
 }
 
 /* ---- shifts and rotates ---- */
-static unsigned count_of(struct vcpu *vp, const struct insn *i, unsigned k)
-{
-    uint64_t c = i->ops[k].kind == OPK_IMM ? i->imm : (vp->gpr[REG_RCX] & 0xff);
-    return (unsigned)(c & (i->opsz == 8 ? 0x3f : 0x1f));
-}
+#define count_of shift_count
 
-int op_SHIFT(struct vcpu *vp, const struct insn *i)
+/* Every form of SHL/SHR/SAR/ROL/ROR/RCL/RCR; op_SHIFT (ops_inline.h) takes the register forms
+ * of the first five itself. */
+int shift_slow(struct vcpu *vp, const struct insn *i)
 {
     unsigned sz = i->opsz, bits = sz * 8;
     unsigned c = count_of(vp, i, 1);
@@ -264,17 +262,7 @@ int op_SHIFT(struct vcpu *vp, const struct insn *i)
             mem_wr(vp, i, la, sz, r);
         else
             wreg(vp, i->r1, sz, r);
-        if (vp->lf_op != LF_ROT) {
-            vp->lfp_op = vp->lf_op;
-            vp->lfp_sz = vp->lf_sz;
-            vp->lfp_cf = vp->lf_cf;
-            vp->lfp_a = vp->lf_a;
-            vp->lfp_b = vp->lf_b;
-            vp->lfp_res = vp->lf_res;
-            vp->lf_op = LF_ROT;
-        }
-        vp->lf_cf = cf;
-        vp->lf_of = of;
+        lf_set_rot(vp, cf, of);
         return H_NEXT;
     }
     uint64_t f = arith_now(vp);

@@ -381,6 +381,60 @@ AI int op_UNARY(struct vcpu *vp, const struct insn *i)
     return H_NEXT;
 }
 
+/* Group-2 shifts and rotates: the register forms of SHL/SAL, SHR, SAR, ROL and ROR here, with
+ * lazy flags (flags.c: LF_SHL/SHR/SAR, LF_ROT); memory operands, RCL/RCR and a zero count in
+ * shift_slow (ops_arith.c). */
+AI unsigned shift_count(const struct vcpu *vp, const struct insn *i, unsigned k)
+{
+    uint64_t c = i->ops[k].kind == OPK_IMM ? i->imm : (vp->gpr[REG_RCX] & 0xff);
+    return (unsigned)(c & (i->opsz == 8 ? 0x3f : 0x1f));
+}
+
+int shift_slow(struct vcpu *vp, const struct insn *i);
+
+AI int op_SHIFT(struct vcpu *vp, const struct insn *i)
+{
+    unsigned c = shift_count(vp, i, 1);
+    if ((i->flags & IF_MEM) || c == 0 || i->cc == 2 || i->cc == 3)
+        return shift_slow(vp, i);
+    unsigned sz = i->opsz, bits = sz * 8;
+    uint64_t a = rreg(vp, i->r1, sz), m = sz_mask(sz), r;
+    switch (i->cc) {
+    case 0:
+    case 1: {
+        unsigned k = c % bits;
+        bool cf, of;
+        uint64_t sign = sz_sign(sz);
+        if (i->cc == 0) {
+            r = k ? ((a << k) | (a >> (bits - k))) & m : a;
+            cf = r & 1;
+            of = ((r & sign) != 0) != cf;
+        } else {
+            r = k ? ((a >> k) | (a << (bits - k))) & m : a;
+            cf = (r & sign) != 0;
+            of = cf != ((r & (sign >> 1)) != 0);
+        }
+        wreg(vp, i->r1, sz, r);
+        lf_set_rot(vp, cf, of);
+        return H_NEXT;
+    }
+    case 5:
+        r = a >> c;
+        lf_set(vp, LF_SHR, sz, a, c, r);
+        break;
+    case 7:
+        r = (uint64_t)(sx(a, sz) >> c) & m;
+        lf_set(vp, LF_SAR, sz, a, c, r);
+        break;
+    default:
+        r = (a << c) & m;
+        lf_set(vp, LF_SHL, sz, a, c, r);
+        break;
+    }
+    wreg(vp, i->r1, sz, r);
+    return H_NEXT;
+}
+
 AI int op_CLC(struct vcpu *vp, const struct insn *i) { flags_set(vp, 0, FL_CF); return H_NEXT; }
 AI int op_STC(struct vcpu *vp, const struct insn *i) { flags_set(vp, FL_CF, FL_CF); return H_NEXT; }
 AI int op_CMC(struct vcpu *vp, const struct insn *i)
