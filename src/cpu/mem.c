@@ -259,6 +259,18 @@ void mem_probe_write(struct vcpu *vp, const struct insn *i, gva_t la, unsigned l
                                              MMU_WRITE));
 }
 
+void mem_probe_read(struct vcpu *vp, const struct insn *i, gva_t la, unsigned len)
+{
+    if (unlikely(vp->careful))
+        la = mem_careful(vp, i, la, len, false);
+    const struct tlb_entry *e = &vp->tlb.e[vp->mmu_idx][tlb_index(la)];
+    if (e->tag_r == (la & PAGE_MASK) && (la & (PAGE_SIZE - 1)) <= PAGE_SIZE - len)
+        return;
+    xlate_or_fault(vp, i, la, MMU_READ);
+    if (((la & (PAGE_SIZE - 1)) + len) > PAGE_SIZE)
+        xlate_or_fault(vp, i, ((la | (PAGE_SIZE - 1)) + 1) & vp->lin_mask, MMU_READ);
+}
+
 gpa_t mem_fetch_gpa(struct vcpu *vp, gva_t la)
 {
     check_generation(vp);

@@ -48,6 +48,8 @@ void mem_read_buf(struct vcpu *vp, const struct insn *i, gva_t la, void *buf, un
 void mem_write_buf(struct vcpu *vp, const struct insn *i, gva_t la, const void *buf, unsigned len);
 /* Fault now if a write of len bytes at la would fault (for multi-part stores). */
 void mem_probe_write(struct vcpu *vp, const struct insn *i, gva_t la, unsigned len);
+/* Fault now if a read of len bytes at la would fault, without reading (no MMIO side effect). */
+void mem_probe_read(struct vcpu *vp, const struct insn *i, gva_t la, unsigned len);
 
 static inline uint64_t load_sz(const uint8_t *p, unsigned sz)
 {

@@ -80,3 +80,31 @@ Test(cpu_mwait, monitor_is_consumed)
     cr_expect_eq(t.reasons[EXIT_REASON_MONITOR], 1);
     th_fini(&t);
 }
+
+static uint64_t count_read(void *dev, gpa_t off, unsigned size)
+{
+    (void)off, (void)size;
+    ++*(unsigned *)dev;
+    return 0;
+}
+static void ignore_write(void *dev, gpa_t off, uint64_t v, unsigned size)
+{
+    (void)dev, (void)off, (void)v, (void)size;
+}
+static const struct mmio_ops counting_ops = {count_read, ignore_write};
+
+/* MONITOR names an address; it does not read it, so a device register is not touched. */
+Test(cpu_mwait, monitor_reads_no_device)
+{
+    struct th t;
+    unsigned reads = 0;
+    th_init(&t);
+    cr_assert_eq(physmem_map_mmio(&t.pm, 0x900000, 0x1000, &counting_ops, &reads, "test"), 0);
+    th_mode64(&t);
+    static const uint8_t code[] = {0xb8, 0x00, 0x00, 0x90, 0x00, ECX(0), EDX0, MONITOR, HLT};
+    th_load(&t, TH_CODE, code, sizeof(code));
+    cr_expect_eq(th_run(&t, 100), CPU_STOP_HALT);
+    cr_expect_eq(cpu_get_rip(t.vp), TH_CODE + sizeof(code), "MONITOR completed");
+    cr_expect_eq(reads, 0, "MONITOR read the device %u time(s)", reads);
+    th_fini(&t);
+}
