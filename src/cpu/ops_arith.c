@@ -225,44 +225,14 @@ int shift_slow(struct vcpu *vp, const struct insn *i)
             wreg(vp, i->r1, 4, a);
         return H_NEXT;
     }
-    if (i->cc >= 4) {
-        /* SHL/SAL, SHR, SAR: flags are left lazy (flags.c computes them from a, c and r). */
-        unsigned kind;
-        if (i->cc == 5) {
-            r = a >> c;
-            kind = LF_SHR;
-        } else if (i->cc == 7) {
-            r = (uint64_t)(sx(a, sz) >> c) & m;
-            kind = LF_SAR;
-        } else {
-            r = (a << c) & m;
-            kind = LF_SHL;
-        }
+    if (i->cc != 2 && i->cc != 3) {
+        /* SHL/SAL, SHR, SAR, ROL, ROR: lazy flags, as op_SHIFT's register forms. */
+        struct shift_out o = shift_calc(i->cc, sz, a, c);
         if (i->flags & IF_MEM)
-            mem_wr(vp, i, la, sz, r);
+            mem_wr(vp, i, la, sz, o.r);
         else
-            wreg(vp, i->r1, sz, r);
-        lf_set(vp, kind, sz, a, c, r);
-        return H_NEXT;
-    }
-    if (i->cc <= 1) {
-        /* ROL, ROR: only CF and OF change, kept lazily (LF_ROT) with the record before. */
-        unsigned k = c % bits;
-        bool cf, of;
-        if (i->cc == 0) {
-            r = k ? ((a << k) | (a >> (bits - k))) & m : a;
-            cf = r & 1;
-            of = ((r & sign) != 0) != cf;
-        } else {
-            r = k ? ((a >> k) | (a << (bits - k))) & m : a;
-            cf = (r & sign) != 0;
-            of = cf != ((r & (sign >> 1)) != 0);
-        }
-        if (i->flags & IF_MEM)
-            mem_wr(vp, i, la, sz, r);
-        else
-            wreg(vp, i->r1, sz, r);
-        lf_set_rot(vp, cf, of);
+            wreg(vp, i->r1, sz, o.r);
+        shift_flags(vp, i->cc, sz, a, c, &o);
         return H_NEXT;
     }
     uint64_t f = arith_now(vp);

@@ -390,6 +390,53 @@ AI unsigned shift_count(const struct vcpu *vp, const struct insn *i, unsigned k)
     return (unsigned)(c & (i->opsz == 8 ? 0x3f : 0x1f));
 }
 
+/* SHL/SAL (cc 4, 6), SHR (5), SAR (7), ROL (0), ROR (1) of a by a non-zero count c: the
+ * result and, for the rotates, CF and OF. shift_flags records the lazy flags once the result
+ * has been stored (a faulting store leaves the flags alone). */
+struct shift_out {
+    uint64_t r;
+    bool cf, of;
+};
+
+AI struct shift_out shift_calc(unsigned cc, unsigned sz, uint64_t a, unsigned c)
+{
+    unsigned bits = sz * 8;
+    uint64_t m = sz_mask(sz), sign = sz_sign(sz);
+    struct shift_out o = {0, false, false};
+    switch (cc) {
+    case 0: {
+        unsigned k = c % bits;
+        o.r = k ? ((a << k) | (a >> (bits - k))) & m : a;
+        o.cf = o.r & 1;
+        o.of = ((o.r & sign) != 0) != o.cf;
+        break;
+    }
+    case 1: {
+        unsigned k = c % bits;
+        o.r = k ? ((a >> k) | (a << (bits - k))) & m : a;
+        o.cf = (o.r & sign) != 0;
+        o.of = o.cf != ((o.r & (sign >> 1)) != 0);
+        break;
+    }
+    case 5: o.r = a >> c; break;
+    case 7: o.r = (uint64_t)(sx(a, sz) >> c) & m; break;
+    default: o.r = (a << c) & m; break;
+    }
+    return o;
+}
+
+AI void shift_flags(struct vcpu *vp, unsigned cc, unsigned sz, uint64_t a, unsigned c,
+                    const struct shift_out *o)
+{
+    switch (cc) {
+    case 0:
+    case 1: lf_set_rot(vp, o->cf, o->of); break;
+    case 5: lf_set(vp, LF_SHR, sz, a, c, o->r); break;
+    case 7: lf_set(vp, LF_SAR, sz, a, c, o->r); break;
+    default: lf_set(vp, LF_SHL, sz, a, c, o->r); break;
+    }
+}
+
 int shift_slow(struct vcpu *vp, const struct insn *i);
 
 AI int op_SHIFT(struct vcpu *vp, const struct insn *i)
@@ -397,41 +444,11 @@ AI int op_SHIFT(struct vcpu *vp, const struct insn *i)
     unsigned c = shift_count(vp, i, 1);
     if ((i->flags & IF_MEM) || c == 0 || i->cc == 2 || i->cc == 3)
         return shift_slow(vp, i);
-    unsigned sz = i->opsz, bits = sz * 8;
-    uint64_t a = rreg(vp, i->r1, sz), m = sz_mask(sz), r;
-    switch (i->cc) {
-    case 0:
-    case 1: {
-        unsigned k = c % bits;
-        bool cf, of;
-        uint64_t sign = sz_sign(sz);
-        if (i->cc == 0) {
-            r = k ? ((a << k) | (a >> (bits - k))) & m : a;
-            cf = r & 1;
-            of = ((r & sign) != 0) != cf;
-        } else {
-            r = k ? ((a >> k) | (a << (bits - k))) & m : a;
-            cf = (r & sign) != 0;
-            of = cf != ((r & (sign >> 1)) != 0);
-        }
-        wreg(vp, i->r1, sz, r);
-        lf_set_rot(vp, cf, of);
-        return H_NEXT;
-    }
-    case 5:
-        r = a >> c;
-        lf_set(vp, LF_SHR, sz, a, c, r);
-        break;
-    case 7:
-        r = (uint64_t)(sx(a, sz) >> c) & m;
-        lf_set(vp, LF_SAR, sz, a, c, r);
-        break;
-    default:
-        r = (a << c) & m;
-        lf_set(vp, LF_SHL, sz, a, c, r);
-        break;
-    }
-    wreg(vp, i->r1, sz, r);
+    unsigned sz = i->opsz;
+    uint64_t a = rreg(vp, i->r1, sz);
+    struct shift_out o = shift_calc(i->cc, sz, a, c);
+    wreg(vp, i->r1, sz, o.r);
+    shift_flags(vp, i->cc, sz, a, c, &o);
     return H_NEXT;
 }
 

@@ -82,10 +82,16 @@ static void check_long_sys_desc(struct vcpu *vp, const struct insn *i, uint16_t 
         cpu_fault_gp(vp, i, sel & 0xfffc);
 }
 
+/* LLDT, SLDT, LTR, STR, LAR, LSL, VERR, VERW, ARPL: #UD, "not recognized", in real and V86 mode. */
+static void need_pmode(struct vcpu *vp, const struct insn *i)
+{
+    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
+        cpu_fault_ud(vp, i);
+}
+
 int op_LLDT(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
-        cpu_fault_ud(vp, i);
+    need_pmode(vp, i);
     sys_need_cpl0(vp, i);
     uint16_t sel = sel_operand(vp, i);
     if ((sel & 0xfffc) == 0) {
@@ -113,16 +119,14 @@ int op_LLDT(struct vcpu *vp, const struct insn *i)
 
 int op_SLDT(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
-        cpu_fault_ud(vp, i);
+    need_pmode(vp, i);
     store_sel(vp, i, vp->seg[SEG_LDTR].sel);
     return H_NEXT;
 }
 
 int op_LTR(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
-        cpu_fault_ud(vp, i);
+    need_pmode(vp, i);
     sys_need_cpl0(vp, i);
     uint16_t sel = sel_operand(vp, i);
     if ((sel & 0xfffc) == 0 || (sel & 4))
@@ -151,8 +155,7 @@ int op_LTR(struct vcpu *vp, const struct insn *i)
 
 int op_STR(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM)) /* not recognized in real or V86 mode */
-        cpu_fault_ud(vp, i);
+    need_pmode(vp, i);
     store_sel(vp, i, vp->seg[SEG_TR].sel);
     return H_NEXT;
 }
@@ -411,7 +414,7 @@ int op_MONITOR(struct vcpu *vp, const struct insn *i)
     if ((uint32_t)vp->gpr[REG_RCX] != 0)
         cpu_fault_gp(vp, i, 0);
     gva_t la = lin_seg(vp, i->seg, vp->gpr[REG_RAX] & amask_tab[i->asz]);
-    (void)mem_rd(vp, i, la, 1); /* segment checks and #PF as for a one-byte load */
+    mem_probe_read(vp, i, la, 1); /* the checks and #PF of a one-byte load, but no read */
     struct vmexit ex = {.reason = EXIT_REASON_MONITOR};
     exit_call(vp, i, &ex);
     vp->monitor_la = seg_untag(vp, la);
@@ -494,8 +497,7 @@ static void set_zf(struct vcpu *vp, bool z)
  * destination selector's RPL to the source's, ZF telling whether it changed. */
 int op_ARPL(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
-        cpu_fault_ud(vp, i); /* not recognized in real or V86 mode */
+    need_pmode(vp, i);
     gva_t la = (i->flags & IF_MEM) ? lin_of(vp, i) : 0;
     uint16_t dst = (uint16_t)((i->flags & IF_MEM) ? mem_rd(vp, i, la, 2) : rreg(vp, i->r1, 2));
     uint16_t src = (uint16_t)rreg(vp, i->r2, 2);
@@ -513,8 +515,7 @@ int op_ARPL(struct vcpu *vp, const struct insn *i)
 
 int op_LAR(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
-        cpu_fault_ud(vp, i);
+    need_pmode(vp, i);
     struct seg s;
     uint16_t sel = (uint16_t)rm_rd(vp, i, i->r2, 2);
     bool ok = sel_visible(vp, sel, &s);
@@ -528,8 +529,7 @@ int op_LAR(struct vcpu *vp, const struct insn *i)
 
 int op_LSL(struct vcpu *vp, const struct insn *i)
 {
-    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
-        cpu_fault_ud(vp, i);
+    need_pmode(vp, i);
     struct seg s;
     uint16_t sel = (uint16_t)rm_rd(vp, i, i->r2, 2);
     bool ok = sel_visible(vp, sel, &s);
@@ -543,8 +543,7 @@ int op_LSL(struct vcpu *vp, const struct insn *i)
 
 static int verx(struct vcpu *vp, const struct insn *i, bool write)
 {
-    if (!(vp->cr0 & CR0_PE) || (vp->rflags & FL_VM))
-        cpu_fault_ud(vp, i);
+    need_pmode(vp, i);
     struct seg s;
     uint16_t sel = (uint16_t)rm_rd(vp, i, i->r1, 2);
     bool ok = sel_visible(vp, sel, &s) && (s.attr & 0x10);
