@@ -155,6 +155,11 @@ int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* The Multiboot command line ("" when there is none), and whether it holds word as a
+ * space-separated word. */
+const char *guest_cmdline(uint32_t mb_info);
+bool cmdline_has_word(const char *cmdline, const char *word);
+
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 void *memmove(void *d, const void *s, size_t n);

@@ -425,19 +425,9 @@ static void test_tsc_write(void)
     wrmsr(0x832, VEC_TIMER | (1u << 16));
 }
 
-static bool has_word(const char *s, const char *w)
-{
-    size_t n = strlen(w);
-    for (const char *p = s; *p; p++)
-        if ((p == s || p[-1] == ' ') && memcmp(p, w, n) == 0 && (p[n] == 0 || p[n] == ' '))
-            return true;
-    return false;
-}
-
 int main(uint32_t mb_info)
 {
-    const struct mb_info *mb = (const struct mb_info *)(uintptr_t)mb_info;
-    const char *cl = mb && (mb->flags & 4) && mb->cmdline ? (const char *)(uintptr_t)mb->cmdline : "";
+    const char *cl = guest_cmdline(mb_info);
     trap_set_handler(VEC_TIMER, on_irq);
     trap_set_handler(VEC_SELF, on_irq);
     trap_set_handler(VEC_LOW, on_irq);
@@ -447,7 +437,7 @@ int main(uint32_t mb_info)
     uint64_t v;
     CHECK("lapic.x2apic_msr_gp_in_xapic", !rdmsr_safe(0x802, &v));
     test_x2apic();
-    if (x2apic && has_word(cl, "tscwrite"))
+    if (x2apic && cmdline_has_word(cl, "tscwrite"))
         test_tsc_write();
     test_finish();
 }

@@ -21,28 +21,10 @@
 
 static char crash_msg[4096] __attribute__((aligned(4096))) = CRASH_TEXT;
 
-static const char *cmdline(uint32_t mb_info)
-{
-    const struct mb_info *mb = (const struct mb_info *)(uintptr_t)mb_info;
-    if (guest_mb_magic != 0x2BADB002 || !mb || !(mb->flags & (1u << 2)) || !mb->cmdline)
-        return "";
-    return (const char *)(uintptr_t)mb->cmdline;
-}
-
-static bool has_word(const char *s, const char *w)
-{
-    size_t n = strlen(w);
-    for (const char *p = s; *p; p++) {
-        if ((p == s || p[-1] == ' ') && memcmp(p, w, n) == 0 && (p[n] == 0 || p[n] == ' '))
-            return true;
-    }
-    return false;
-}
-
 int main(uint32_t mb_info)
 {
     printf("hv_crash\n");
-    const char *cl = cmdline(mb_info);
+    const char *cl = guest_cmdline(mb_info);
     printf("command line '%s'\n", cl);
     struct cpuid_regs f = cpuid(0x40000003, 0);
     if (!((f.edx >> 10) & 1)) {
@@ -52,10 +34,10 @@ int main(uint32_t mb_info)
     }
     uint64_t caps = rdmsr(MSR_CRASH_CTL);
     CHECK("crash.ctl_offers_notify", caps & CRASH_NOTIFY);
-    bool with_msg = has_word(cl, "crash=msg");
+    bool with_msg = cmdline_has_word(cl, "crash=msg");
     if (with_msg)
         CHECK("crash.ctl_offers_message", caps & CRASH_MESSAGE);
-    if (!has_word(cl, "crash") && !with_msg) {
+    if (!cmdline_has_word(cl, "crash") && !with_msg) {
         printf("SKIP: crash.notify (run with --append crash or crash=msg)\n");
         test_finish();
     }

@@ -321,22 +321,12 @@ static void check_cross_vp_synic(void)
     wrmsr(MSR_SCONTROL, 0);
 }
 
-static bool has_word(const char *s, const char *w)
-{
-    size_t n = strlen(w);
-    for (const char *p = s; *p; p++)
-        if ((p == s || p[-1] == ' ') && memcmp(p, w, n) == 0 && (p[n] == 0 || p[n] == ' '))
-            return true;
-    return false;
-}
-
 int main(uint32_t mb_info)
 {
     printf("hv_smp\n");
-    const struct mb_info *mb = (const struct mb_info *)(uintptr_t)mb_info;
-    const char *cl = mb && (mb->flags & 4) && mb->cmdline ? (const char *)(uintptr_t)mb->cmdline : "";
+    const char *cl = guest_cmdline(mb_info);
     CHECK_EQ("vp_index.bsp", rdmsr(MSR_VP_INDEX), 0);
-    if (!has_word(cl, "vps=2")) {
+    if (!cmdline_has_word(cl, "vps=2")) {
         printf("SKIP: smp.* (run with --smp 2 --append vps=2)\n");
         test_finish();
     }

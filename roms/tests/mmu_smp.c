@@ -158,15 +158,6 @@ static void map(unsigned i, uint64_t pa)
     invlpg(VA(i));
 }
 
-static bool has_word(const char *s, const char *w)
-{
-    size_t n = strlen(w);
-    for (const char *p = s; *p; p++)
-        if ((p == s || p[-1] == ' ') && memcmp(p, w, n) == 0 && (p[n] == 0 || p[n] == ' '))
-            return true;
-    return false;
-}
-
 static void test_cross_vp_smc(void)
 {
     volatile uint8_t *c0 = code[0] + 0x40;
@@ -245,8 +236,7 @@ static void test_shootdown(void)
 
 int main(uint32_t mb_info)
 {
-    const struct mb_info *mb = (const struct mb_info *)(uintptr_t)mb_info;
-    const char *cl = mb && (mb->flags & 4) && mb->cmdline ? (const char *)(uintptr_t)mb->cmdline : "";
+    const char *cl = guest_cmdline(mb_info);
     guest_pml4[1] = (uint64_t)(uintptr_t)pdpt_a | PTE_P | PTE_RW;
     pdpt_a[0] = (uint64_t)(uintptr_t)pd_a | PTE_P | PTE_RW;
     pd_a[0] = (uint64_t)(uintptr_t)pt_a | PTE_P | PTE_RW;
@@ -254,7 +244,7 @@ int main(uint32_t mb_info)
     *(volatile uint32_t *)smp_spin_imm = 9;
     CHECK_EQ("smp.bsp_spin_single_vp", smp_spin(), 9);
     *(volatile uint32_t *)smp_spin_imm = 0;
-    if (!has_word(cl, "vps=2")) {
+    if (!cmdline_has_word(cl, "vps=2")) {
         printf("SKIP: smp.* cross-VP checks (run with --smp 2 --append vps=2)\n");
         test_finish();
     }

@@ -37,15 +37,6 @@ static void timer_oneshot(uint32_t count)
     LAPIC(0x380) = count;
 }
 
-static bool has_word(const char *s, const char *w)
-{
-    size_t n = strlen(w);
-    for (const char *p = s; *p; p++)
-        if ((p == s || p[-1] == ' ') && memcmp(p, w, n) == 0 && (p[n] == 0 || p[n] == ' '))
-            return true;
-    return false;
-}
-
 void mwait_ap_main(void);
 void mwait_ap_main(void)
 {
@@ -78,8 +69,7 @@ static bool start_ap(void)
 int main(uint32_t mb_info)
 {
     printf("sys_mwait\n");
-    const struct mb_info *mb = (const struct mb_info *)(uintptr_t)mb_info;
-    const char *cl = mb && (mb->flags & 4) && mb->cmdline ? (const char *)(uintptr_t)mb->cmdline : "";
+    const char *cl = guest_cmdline(mb_info);
     struct cpuid_regs c1 = cpuid(1, 0), c5 = cpuid(5, 0);
     CHECK("cpuid.monitor", c1.ecx & (1u << 3));
     CHECK_EQ("cpuid.leaf5.line_sizes", (uint64_t)c5.eax << 32 | c5.ebx, 64ull << 32 | 64);
@@ -114,7 +104,7 @@ int main(uint32_t mb_info)
     __asm__ volatile("sti; nop; cli" ::: "memory");
     CHECK_EQ("mwait.pending_interrupt_taken_after_sti", timer_hits, 1);
 
-    if (!has_word(cl, "vps=2")) {
+    if (!cmdline_has_word(cl, "vps=2")) {
         printf("SKIP: mwait.smp.* (run with --smp 2 --append vps=2)\n");
         test_finish();
     }
